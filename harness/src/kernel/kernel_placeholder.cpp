@@ -1,0 +1,4 @@
+#include "commands.h"
+namespace nozero {
+void add_kernel_command(CLI::App&) {}
+}  // namespace nozero

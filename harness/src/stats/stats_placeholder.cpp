@@ -1,0 +1,4 @@
+#include "commands.h"
+namespace nozero {
+void add_stats_commands(CLI::App&) {}
+}  // namespace nozero
