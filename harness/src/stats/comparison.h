@@ -1,0 +1,84 @@
+// Comparing the repetitions of one metric between a baseline and a candidate, and
+// every shared metric between two results documents.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "stats/results.h"
+#include "stats/statistics.h"
+
+namespace nozero::stats {
+
+struct CompareOptions {
+  double alpha = 0.05;
+  // A significant change smaller than this (percent) still counts as no change.
+  double min_change_pct = 0;
+  // Coefficient of variation above which a warning is printed.
+  double cv_warning = 0.05;
+  std::size_t resamples = kDefaultResamples;
+  std::uint64_t seed = kDefaultSeed;
+  std::vector<std::string> metrics;  // empty: every metric
+  std::vector<std::string> arms;     // empty: every arm
+};
+
+enum class Verdict { improved, regressed, no_change, not_comparable };
+
+struct Comparison {
+  std::string workload;
+  std::string arm;
+  std::string metric;
+  std::string unit;
+  Better better = Better::higher;
+  bool headline = true;
+  Summary baseline;
+  Summary candidate;
+  RatioInterval ratio;  // candidate / baseline
+  MannWhitneyResult test;
+  double shift = 0;  // Hodges-Lehmann, candidate minus baseline, in unit
+  Verdict verdict = Verdict::no_change;
+  std::vector<std::string> warnings;
+};
+
+// Compares two samples. label names the series in warnings ("ebizzy-m/nozero
+// records_per_s"); baseline_name and candidate_name name the two sides ("A", "B").
+Comparison compare_series(const MetricSeries& baseline, const MetricSeries& candidate,
+                          const CompareOptions& options, const std::string& label,
+                          const std::string& baseline_name, const std::string& candidate_name);
+
+// Percent change of the candidate's median over the baseline's (NaN when undefined).
+double change_pct(const Comparison& comparison);
+
+// The change in the direction that is worse for the metric, in percent; negative
+// when the candidate is better.
+double worsening_pct(const Comparison& comparison);
+
+// "faster"/"slower" for times and rates, "better"/"worse" for other metrics.
+std::string verdict_word(const Comparison& comparison);
+
+struct GeometricMean {
+  std::string arm;
+  std::string metric;
+  std::size_t workloads = 0;
+  double ratio = 0;  // geometric mean of candidate / baseline over the workloads
+};
+
+struct ResultsComparison {
+  std::vector<Comparison> rows;
+  std::vector<GeometricMean> geometric_means;
+  // Series present on one side only, as "ebizzy-m/nozero records_per_s (only in B)".
+  std::vector<std::string> unmatched;
+  std::vector<std::string> warnings;
+};
+
+// Compares every workload, arm and metric present in both documents. Throws
+// CommandError when options name a metric or arm that neither document has.
+ResultsComparison compare_results(const LoadedResults& baseline, const LoadedResults& candidate,
+                                  const CompareOptions& options);
+
+// Throws CommandError (exit 2) naming both files and every difference unless force.
+void check_same_setup(const LoadedResults& baseline, const LoadedResults& candidate, bool force);
+
+}  // namespace nozero::stats

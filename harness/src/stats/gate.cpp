@@ -1,0 +1,85 @@
+#include "stats/gate.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "stats/format.h"
+
+namespace nozero::stats {
+
+bool GateResult::regressed() const {
+  return std::any_of(checks.begin(), checks.end(), [](const GateCheck& check) { return check.failed; });
+}
+
+GateResult evaluate_gate(const LoadedResults& baseline, const LoadedResults& results, const GateOptions& options) {
+  CompareOptions compare;
+  compare.alpha = options.alpha;
+  compare.metrics = options.metrics;
+  compare.arms = options.arms;
+  compare.resamples = options.resamples;
+  compare.seed = options.seed;
+  ResultsComparison comparison = compare_results(baseline, results, compare);
+
+  GateResult gate;
+  gate.warnings = comparison.warnings;
+  for (const std::string& series : comparison.unmatched) {
+    // The baseline defines what must be measured; extra series in the results are fine.
+    if (series.find("(only in B)") == std::string::npos) {
+      gate.errors.push_back(series + ": the baseline has this series but the results do not; the suite "
+                                     "skipped the workload or every run of it failed");
+    }
+  }
+
+  for (Comparison& row : comparison.rows) {
+    if (options.metrics.empty() && !row.headline) {
+      continue;  // derived metrics are checked only when named
+    }
+    GateCheck check;
+    const std::string label = row.workload + "/" + row.arm + " " + row.metric;
+    const double floor = min_two_sided_p(row.baseline.n, row.candidate.n);
+    if (floor >= options.alpha) {
+      gate.errors.push_back(label + ": " + std::to_string(row.baseline.n) + " repetitions in the baseline and " +
+                            std::to_string(row.candidate.n) + " in the results cannot reach p < " +
+                            format_double("%g", options.alpha) + " (smallest possible p " +
+                            format_double("%.3f", floor) + "), so the gate could never fail; run at least " +
+                            std::to_string(min_repetitions_for(options.alpha)) + " repetitions per arm");
+    }
+    for (const std::string& warning : row.warnings) {
+      gate.warnings.push_back(warning);
+    }
+
+    const double worse = worsening_pct(row);
+    const std::string numbers = format_pct(change_pct(row)) + " (95% CI " + format_pct((row.ratio.low - 1) * 100) +
+                                " to " + format_pct((row.ratio.high - 1) * 100) + "), p=" +
+                                format_p(row.test.p_value) + ", " + to_string(row.better) + " is better";
+    const bool significant = row.test.p_value < options.alpha;
+    const bool beyond = worse > options.max_regression_pct;
+    if (row.verdict == Verdict::not_comparable) {
+      check.reason = numbers + ": baseline median is 0, no percent change exists";
+      gate.errors.push_back(label + ": the baseline median is 0, so a percent threshold cannot apply; "
+                                    "gate a different metric");
+    } else if (significant && beyond) {
+      check.failed = true;
+      check.reason = numbers + ": worse by " + format_double("%.1f%%", worse) + ", beyond the " +
+                     format_double("%.1f%%", options.max_regression_pct) + " threshold, and significant (p < " +
+                     format_double("%g", options.alpha) + ")";
+    } else if (beyond) {
+      check.reason = numbers + ": worse by " + format_double("%.1f%%", worse) + " but not significant (p >= " +
+                     format_double("%g", options.alpha) + ")";
+    } else if (significant && worse > 0) {
+      check.reason = numbers + ": significantly worse, but within the " +
+                     format_double("%.1f%%", options.max_regression_pct) + " threshold";
+    } else {
+      check.reason = numbers;
+    }
+    check.comparison = std::move(row);
+    gate.checks.push_back(std::move(check));
+  }
+  if (gate.checks.empty() && gate.errors.empty()) {
+    gate.errors.push_back("no metric to check: the baseline " + baseline.path.string() +
+                          " has no headline metric for the selected arms; name one with --metric");
+  }
+  return gate;
+}
+
+}  // namespace nozero::stats

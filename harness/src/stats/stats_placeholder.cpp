@@ -1,4 +1,0 @@
-#include "commands.h"
-namespace nozero {
-void add_stats_commands(CLI::App&) {}
-}  // namespace nozero
