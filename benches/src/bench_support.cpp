@@ -39,9 +39,9 @@ std::string join(const std::vector<std::string>& parts, std::string_view separat
   return text;
 }
 
-void add_context(int argc, char** argv, const Environment& env) {
+void add_context(bool measured_on_given, const Environment& env) {
   benchmark::AddCustomContext("nozero_bench_version", NOZERO_BENCH_VERSION);
-  if (!context_flag_sets(argc, argv, "measured_on")) {
+  if (!measured_on_given) {
     benchmark::AddCustomContext("measured_on", detect_measured_on());
   }
   benchmark::AddCustomContext("kernel_release", kernel_release());
@@ -88,6 +88,8 @@ void print_counter_mode(const counters::CounterSet& set) {
 Environment& environment() { return g_environment.value(); }
 
 int run_main(int argc, char** argv, const std::function<void()>& register_benchmarks) {
+  // Initialize() removes the flags it consumed from argv.
+  const bool measured_on_given = context_flag_sets(argc, argv, "measured_on");
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) {
     return 2;
@@ -99,7 +101,7 @@ int run_main(int argc, char** argv, const std::function<void()>& register_benchm
       thp_setting("defrag"),
       counters::CounterSet::open(counters::make_perf_event_source()),
   });
-  add_context(argc, argv, *g_environment);
+  add_context(measured_on_given, *g_environment);
   print_counter_mode(g_environment->counters);
 
   register_benchmarks();

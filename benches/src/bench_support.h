@@ -1,4 +1,4 @@
-// What every nozero-bench microbenchmark binary shares: the main function, the
+// Shared parts of the nozero-bench microbenchmark binaries: the main function, the
 // benchmark context, the event counters and the per-page counters.
 #pragma once
 

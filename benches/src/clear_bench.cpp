@@ -4,8 +4,8 @@
 // Each benchmark clears one block (4 KiB or 2 MiB) per iteration with one method:
 // memset, rep stosb (what the kernel's clear_page_erms runs), or non-temporal stores
 // (movnti and movntdq, then sfence). "hot" clears the same block again and again, so
-// it stays in the cache; "cold" walks a 256 MiB buffer, larger than the last-level
-// cache, so each clear writes to memory, as for a freshly allocated page.
+// the block stays in the cache. "cold" walks a 256 MiB buffer, larger than the
+// last-level cache, so each clear writes to memory, as for a freshly allocated page.
 #include <emmintrin.h>
 #include <sys/mman.h>
 

@@ -144,7 +144,7 @@ std::optional<std::uint64_t> anon_huge_kib(const void* start) {
 
 std::string detect_measured_on() {
   // QEMU names its "max" CPU model "QEMU TCG CPU version ..." under TCG; under KVM
-  // the guest sees the host's model name.
+  // the guest gets the host's model name.
   return cpu_model().find("QEMU TCG") != std::string::npos ? "TCG guest" : "host";
 }
 

@@ -25,14 +25,14 @@ std::string thp_setting(std::string_view name);
 struct NozeroSupport {
   // "supported", "disabled" (the sysctl is 0) or "not-supported".
   std::string kernel_support;
-  // What the detection read, for example "/proc/sys/vm/nozero=1, PR_GET_NOZERO=0".
+  // The values the detection read, for example "/proc/sys/vm/nozero=1, PR_GET_NOZERO=0".
   std::string detail;
   std::optional<int> sysctl;
 
   bool enabled() const { return kernel_support == "supported"; }
 };
 
-// Reads /proc/sys/vm/nozero, and only when that file exists asks prctl(PR_GET_NOZERO):
+// Reads /proc/sys/vm/nozero, and only when that file exists calls prctl(PR_GET_NOZERO):
 // on a kernel without the series the prctl number means nothing.
 NozeroSupport detect_nozero();
 

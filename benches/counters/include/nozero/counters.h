@@ -93,7 +93,7 @@ struct Reading {
 // A set of counters opened together and started, stopped and read together.
 //
 // open() tries the hardware events first. When the first one (user-space cycles)
-// fails, the set runs in software mode and fallback_reason() holds the error; the
+// fails, the set runs in software mode and fallback_reason() contains the error. The
 // software events (page_faults, task_clock_ns, context_switches) are opened in both
 // modes. A hardware event that fails after cycles succeeded is left out and listed
 // by unavailable(), as is a kernel-side counter the perf_event_paranoid setting
