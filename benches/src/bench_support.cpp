@@ -48,7 +48,7 @@ void add_context(bool measured_on_given, const Environment& env) {
   benchmark::AddCustomContext("cpu_model", cpu_model());
   benchmark::AddCustomContext("thp_enabled", env.thp_enabled);
   benchmark::AddCustomContext("thp_defrag", env.thp_defrag);
-  benchmark::AddCustomContext("nozero_kernel_support", env.nozero.kernel_support);
+  benchmark::AddCustomContext("nozero_kernel_support", std::string(to_string(env.nozero.support)));
   benchmark::AddCustomContext("nozero_detail", env.nozero.detail);
 
   const counters::CounterSet& set = env.counters;
@@ -96,7 +96,7 @@ int run_main(int argc, char** argv, const std::function<void()>& register_benchm
   }
 
   g_environment.emplace(Environment{
-      detect_nozero(),
+      detect_nozero_support(),
       thp_setting("enabled"),
       thp_setting("defrag"),
       counters::CounterSet::open(counters::make_perf_event_source()),

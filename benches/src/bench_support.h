@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "nozero/counters.h"
+#include "nozero/nozero_support.h"
 #include "system_info.h"
 
 namespace nozero::benches {

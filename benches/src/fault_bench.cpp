@@ -102,11 +102,11 @@ class Region {
 // Skips the MAP_NOZERO arm on a kernel that would silently clear its pages.
 bool skip_unsupported(benchmark::State& state, Arm arm) {
   const NozeroSupport& nozero = environment().nozero;
-  if (arm == Arm::baseline || nozero.enabled()) {
+  if (arm == Arm::baseline || nozero.support == KernelSupport::supported) {
     return false;
   }
-  const std::string message = "MAP_NOZERO arm not run: kernel support is " + nozero.kernel_support +
-                              " (" + nozero.detail + ")";
+  const std::string message = "MAP_NOZERO arm not run: kernel support is " +
+                              std::string(to_string(nozero.support)) + " (" + nozero.detail + ")";
   state.SkipWithError(message.c_str());
   return true;
 }

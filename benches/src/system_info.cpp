@@ -1,16 +1,11 @@
 #include "system_info.h"
 
-#include <sys/prctl.h>
 #include <sys/utsname.h>
 
-#include <cerrno>
-#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
-#include "nozero/counters.h"
-#include "nozero/uapi.h"
 
 namespace nozero::benches {
 namespace {
@@ -69,42 +64,6 @@ std::string thp_setting(std::string_view name) {
     return trim(*line);
   }
   return line->substr(open + 1, close - open - 1);
-}
-
-NozeroSupport detect_nozero() {
-  NozeroSupport support;
-  const auto line = read_first_line(uapi::kSysctlPath);
-  if (!line) {
-    support.kernel_support = "not-supported";
-    support.detail = std::string(uapi::kSysctlPath) + " not found";
-    return support;
-  }
-
-  int value = 0;
-  const auto text = trim(*line);
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size()) {
-    support.kernel_support = "not-supported";
-    support.detail = std::string(uapi::kSysctlPath) + " holds '" + text + "', expected an integer";
-    return support;
-  }
-  support.sysctl = value;
-
-  std::ostringstream detail;
-  detail << uapi::kSysctlPath << '=' << value;
-  const int process_opt_in = prctl(uapi::kPrGetNozero, 0, 0, 0, 0);
-  if (process_opt_in < 0) {
-    detail << ", " << counters::describe_errno("prctl(PR_GET_NOZERO)", errno);
-  } else {
-    detail << ", PR_GET_NOZERO=" << process_opt_in;
-  }
-  support.detail = detail.str();
-  if (process_opt_in < 0) {
-    support.kernel_support = "not-supported";
-  } else {
-    support.kernel_support = value != 0 ? "supported" : "disabled";
-  }
-  return support;
 }
 
 VmStat read_vmstat() {

@@ -19,23 +19,6 @@ std::string cpu_model();
 // "madvise"), or "unavailable (...)" when the file cannot be read.
 std::string thp_setting(std::string_view name);
 
-// Whether the kernel runs the MAP_NOZERO series, detected from its sysctl. mmap
-// cannot tell: an unpatched kernel accepts the MAP_NOZERO bit (MAP_UNINITIALIZED)
-// and zeroes the pages anyway.
-struct NozeroSupport {
-  // "supported", "disabled" (the sysctl is 0) or "not-supported".
-  std::string kernel_support;
-  // The values the detection read, for example "/proc/sys/vm/nozero=1, PR_GET_NOZERO=0".
-  std::string detail;
-  std::optional<int> sysctl;
-
-  bool enabled() const { return kernel_support == "supported"; }
-};
-
-// Reads /proc/sys/vm/nozero, and only when that file exists calls prctl(PR_GET_NOZERO):
-// on a kernel without the series the prctl number means nothing.
-NozeroSupport detect_nozero();
-
 // All counters of /proc/vmstat by name.
 using VmStat = std::map<std::string, std::uint64_t, std::less<>>;
 VmStat read_vmstat();
