@@ -3,6 +3,7 @@
 #include <cmath>
 #include <fstream>
 #include <iomanip>
+#include <regex>
 #include <set>
 #include <sstream>
 
@@ -241,9 +242,13 @@ ojson nozero_section(const Merged& merged) {
 }  // namespace
 
 BenchmarkFile parse_benchmark_file(const std::string& path, const std::string& text) {
+  // Google Benchmark writes NaN and Infinity as bare words, which JSON does not
+  // allow: a coefficient of variation over a counter whose mean is 0 is NaN. They
+  // become null, which the summary treats as a missing value.
+  static const std::regex kNonFinite(R"((:\s*)-?(NaN|Infinity)(\s*[,}\n]))");
   json document;
   try {
-    document = json::parse(text);
+    document = json::parse(std::regex_replace(text, kNonFinite, "$1null$3"));
   } catch (const json::parse_error& error) {
     throw InputError(path + ": invalid JSON: " + error.what());
   }

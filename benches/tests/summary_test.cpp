@@ -89,6 +89,18 @@ TEST(ParseBenchmarkFile, KeepsErrorMessage) {
   EXPECT_EQ(*parsed.benchmarks.at("fault_4k/nozero").error, "no support");
 }
 
+TEST(ParseBenchmarkFile, AcceptsNonFiniteValues) {
+  const std::string text = R"({"context": {}, "benchmarks": [
+    {"name": "fault_4k/baseline", "run_name": "fault_4k/baseline", "run_type": "iteration",
+     "ns_per_page": 2000.0, "page_faults": NaN, "cpu_time": Infinity, "real_time": -Infinity}]})";
+  const BenchmarkFile parsed = parse_benchmark_file("a.json", text);
+  const BenchmarkValues& values = parsed.benchmarks.at("fault_4k/baseline");
+  EXPECT_DOUBLE_EQ(values.values.at("ns_per_page"), 2000.0);
+  EXPECT_FALSE(values.values.contains("page_faults"));
+  EXPECT_FALSE(values.values.contains("cpu_time"));
+  EXPECT_FALSE(values.values.contains("real_time"));
+}
+
 TEST(ParseBenchmarkFile, RejectsInvalidJson) {
   try {
     parse_benchmark_file("broken.json", "{\"context\": ");
