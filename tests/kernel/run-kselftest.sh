@@ -1,0 +1,47 @@
+#!/bin/sh
+# Build the guest kernel (patched or unpatched), boot it and run
+# nozero-kselftest in it as root.
+#
+# usage: run-kselftest.sh patched|unpatched NOZERO_BENCH KSELFTEST PATCHES_DIR
+# Exit status: the guest test's status, 77 when the harness cannot boot guests.
+set -eu
+
+if [ "$#" -ne 4 ]; then
+	echo "usage: $0 patched|unpatched NOZERO_BENCH KSELFTEST PATCHES_DIR" >&2
+	exit 2
+fi
+variant=$1
+bench=$2
+kselftest=$3
+patches=$4
+
+case "$variant" in
+patched) build_flags="--patches $patches/linux-6.12 --config $patches/nozero.config" ;;
+unpatched) build_flags="--no-patches --config $patches/nozero.config" ;;
+*)
+	echo "invalid variant: $variant (expected patched or unpatched)" >&2
+	exit 2
+	;;
+esac
+
+if ! "$bench" vm exec --help >/dev/null 2>&1; then
+	echo "SKIP: this nozero-bench has no 'vm exec' command, so no guest can be booted"
+	exit 77
+fi
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+# shellcheck disable=SC2086 # build_flags is a list of options
+if ! "$bench" kernel build $build_flags | tee "$log"; then
+	echo "kernel build failed ($variant)" >&2
+	exit 1
+fi
+image=$(grep -v '^[[:space:]]*$' "$log" | tail -n 1)
+if [ ! -f "$image" ]; then
+	echo "kernel build printed no image path (last line: '$image')" >&2
+	exit 1
+fi
+
+echo "booting $image ($variant)"
+exec "$bench" vm exec --kernel "$image" --uid 0 --cpus 2 --memory 2048 \
+	--timeout 2400 -- "$kselftest"
