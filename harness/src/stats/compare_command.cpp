@@ -84,8 +84,11 @@ int run_compare(const CompareRequest& request, std::ostream& out, std::ostream& 
     }
     print_table(means, out);
   }
-  for (const std::string& series : comparison.unmatched) {
-    out << "not compared: " << series << "\n";
+  for (const std::string& series : comparison.only_in_baseline) {
+    out << "not compared: " << series << " has no values in B\n";
+  }
+  for (const std::string& series : comparison.only_in_candidate) {
+    out << "not compared: " << series << " has no values in A\n";
   }
 
   for (const std::string& warning : comparison.warnings) {
@@ -106,7 +109,8 @@ int run_compare(const CompareRequest& request, std::ostream& out, std::ostream& 
                 {"alpha", request.options.alpha},
                 {"rows", document["rows"]},
                 {"geometric_means", document["geometric_means"]},
-                {"unmatched", document["unmatched"]},
+                {"only_in_a", document["only_in_baseline"]},
+                {"only_in_b", document["only_in_candidate"]},
                 {"warnings", document["warnings"]}};
     write_file_atomically(request.json_out, document.dump(2) + "\n");
   }

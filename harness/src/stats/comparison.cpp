@@ -20,29 +20,31 @@ bool selected(const std::vector<std::string>& wanted, const std::string& name) {
   return wanted.empty() || std::find(wanted.begin(), wanted.end(), name) != wanted.end();
 }
 
-void warn_noise(Comparison& comparison, const MetricSeries& series, const Summary& summary,
-                const CompareOptions& options, const std::string& label, const std::string& side) {
+}  // namespace
+
+std::vector<std::string> series_warnings(const MetricSeries& series, const CompareOptions& options,
+                                         const std::string& label, const std::string& side) {
+  std::vector<std::string> warnings;
+  const Summary summary = summarize(series.values);
   if (summary.n > 1 && summary.cv > options.cv_warning) {
-    comparison.warnings.push_back(
-        label + ": coefficient of variation " + format_double("%.1f%%", 100 * summary.cv) + " in " + side +
-        " (" + std::to_string(summary.n) + " repetitions, median " + format_value(summary.median) + " " +
-        comparison.unit + ") is above " + format_double("%.0f%%", 100 * options.cv_warning) +
-        "; changes of that size cannot be told from noise. Run more repetitions, on an idle machine, "
-        "or with fewer workloads sharing its CPUs");
+    warnings.push_back(label + ": coefficient of variation " + format_double("%.1f%%", 100 * summary.cv) + " in " +
+                       side + " (" + std::to_string(summary.n) + " repetitions, median " +
+                       format_value(summary.median) + " " + series.unit + ") is above " +
+                       format_double("%.0f%%", 100 * options.cv_warning) +
+                       "; changes of that size cannot be told from noise. Run more repetitions, on an idle "
+                       "machine, or with fewer workloads sharing its CPUs");
   }
   const std::vector<double> scores = modified_z_scores(series.values);
   for (std::size_t i = 0; i < scores.size(); ++i) {
     if (std::fabs(scores[i]) > kOutlierZ) {
-      comparison.warnings.push_back(label + ": repetition " + std::to_string(series.repetitions[i]) + " in " +
-                                    side + " (" + format_value(series.values[i]) + " " + comparison.unit +
-                                    ") is an outlier, modified z-score " + format_double("%.2f", scores[i]) +
-                                    " beyond " + format_double("%.1f", kOutlierZ) +
-                                    "; it is kept, check that run's console log and system load");
+      warnings.push_back(label + ": repetition " + std::to_string(series.repetitions[i]) + " in " + side + " (" +
+                         format_value(series.values[i]) + " " + series.unit + ") is an outlier, modified z-score " +
+                         format_double("%.2f", scores[i]) + " beyond " + format_double("%.1f", kOutlierZ) +
+                         "; it is kept, check that run's console log and system load");
     }
   }
+  return warnings;
 }
-
-}  // namespace
 
 Comparison compare_series(const MetricSeries& baseline, const MetricSeries& candidate,
                           const CompareOptions& options, const std::string& label,
@@ -67,8 +69,13 @@ Comparison compare_series(const MetricSeries& baseline, const MetricSeries& cand
         format_double("%.3f", floor) + "); run at least " + std::to_string(min_repetitions_for(options.alpha)) +
         " repetitions per arm");
   }
-  warn_noise(comparison, baseline, comparison.baseline, options, label, baseline_name);
-  warn_noise(comparison, candidate, comparison.candidate, options, label, candidate_name);
+  if (options.warn_per_series) {
+    for (const auto& [series, side] : {std::pair{&baseline, &baseline_name}, std::pair{&candidate, &candidate_name}}) {
+      for (std::string& warning : series_warnings(*series, options, label, *side)) {
+        comparison.warnings.push_back(std::move(warning));
+      }
+    }
+  }
 
   if (std::isnan(comparison.ratio.ratio)) {
     comparison.verdict = Verdict::not_comparable;
@@ -175,14 +182,16 @@ ResultsComparison compare_results(const LoadedResults& baseline, const LoadedRes
             }
           }
         }
-        if (new_series == nullptr || new_series->values.empty() || base_series.values.empty()) {
-          const char* where = new_series == nullptr || new_series->values.empty() ? "no values in B"
-                                                                                  : "no values in A";
-          result.unmatched.push_back(label + " (" + where + ")");
+        if (base_series.values.empty()) {
+          continue;  // every run failed in the baseline; the candidate loop lists it
+        }
+        if (new_series == nullptr || new_series->values.empty()) {
+          result.only_in_baseline.push_back(label);
           continue;
         }
 
-        Comparison comparison = compare_series(base_series, *new_series, options, label, "A", "B");
+        Comparison comparison =
+            compare_series(base_series, *new_series, options, label, options.baseline_name, options.candidate_name);
         comparison.workload = workload;
         comparison.arm = arm;
         comparison.metric = metric;
@@ -201,15 +210,16 @@ ResultsComparison compare_results(const LoadedResults& baseline, const LoadedRes
         continue;
       }
       for (const auto& [metric, series] : new_metrics) {
-        if (!selected(options.metrics, metric)) {
+        if (!selected(options.metrics, metric) || series.values.empty()) {
           continue;
         }
         const auto base_entry = baseline.workloads.find(workload);
         const bool in_baseline = base_entry != baseline.workloads.end() &&
                                  base_entry->second.arms.contains(arm) &&
-                                 base_entry->second.arms.at(arm).contains(metric);
+                                 base_entry->second.arms.at(arm).contains(metric) &&
+                                 !base_entry->second.arms.at(arm).at(metric).values.empty();
         if (!in_baseline) {
-          result.unmatched.push_back(workload + "/" + arm + " " + metric + " (only in B)");
+          result.only_in_candidate.push_back(workload + "/" + arm + " " + metric);
         }
       }
     }
@@ -225,7 +235,7 @@ ResultsComparison compare_results(const LoadedResults& baseline, const LoadedRes
 
   // Runs that did not finish shrink the samples; say so.
   for (const LoadedResults* side : {&baseline, &candidate}) {
-    const char* name = side == &baseline ? "A" : "B";
+    const std::string& name = side == &baseline ? options.baseline_name : options.candidate_name;
     for (const auto& [workload, entry] : side->workloads) {
       for (const auto& [arm, count] : entry.unfinished_runs) {
         if (selected(options.arms, arm)) {

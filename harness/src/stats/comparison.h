@@ -20,8 +20,13 @@ struct CompareOptions {
   double cv_warning = 0.05;
   std::size_t resamples = kDefaultResamples;
   std::uint64_t seed = kDefaultSeed;
+  // False leaves out series_warnings, for callers that warn once per series.
+  bool warn_per_series = true;
   std::vector<std::string> metrics;  // empty: every metric
   std::vector<std::string> arms;     // empty: every arm
+  // How warnings and notes name the two sides.
+  std::string baseline_name = "A";
+  std::string candidate_name = "B";
 };
 
 enum class Verdict { improved, regressed, no_change, not_comparable };
@@ -41,6 +46,12 @@ struct Comparison {
   Verdict verdict = Verdict::no_change;
   std::vector<std::string> warnings;
 };
+
+// Noise warnings of one series: a coefficient of variation above
+// options.cv_warning and outliers by modified z-score, each with its numbers and
+// remedy. side names the series' origin in the message ("A", "baseline").
+std::vector<std::string> series_warnings(const MetricSeries& series, const CompareOptions& options,
+                                         const std::string& label, const std::string& side);
 
 // Compares two samples. label names the series in warnings ("ebizzy-m/nozero
 // records_per_s"); baseline_name and candidate_name name the two sides ("A", "B").
@@ -68,8 +79,9 @@ struct GeometricMean {
 struct ResultsComparison {
   std::vector<Comparison> rows;
   std::vector<GeometricMean> geometric_means;
-  // Series present on one side only, as "ebizzy-m/nozero records_per_s (only in B)".
-  std::vector<std::string> unmatched;
+  // Series with values on one side only, as "ebizzy-m/nozero records_per_s".
+  std::vector<std::string> only_in_baseline;
+  std::vector<std::string> only_in_candidate;
   std::vector<std::string> warnings;
 };
 

@@ -18,16 +18,16 @@ GateResult evaluate_gate(const LoadedResults& baseline, const LoadedResults& res
   compare.arms = options.arms;
   compare.resamples = options.resamples;
   compare.seed = options.seed;
+  compare.baseline_name = "the baseline";
+  compare.candidate_name = "the results";
   ResultsComparison comparison = compare_results(baseline, results, compare);
 
   GateResult gate;
   gate.warnings = comparison.warnings;
-  for (const std::string& series : comparison.unmatched) {
-    // The baseline defines what must be measured; extra series in the results are fine.
-    if (series.find("(only in B)") == std::string::npos) {
-      gate.errors.push_back(series + ": the baseline has this series but the results do not; the suite "
-                                     "skipped the workload or every run of it failed");
-    }
+  // The baseline defines what must be measured; extra series in the results are fine.
+  for (const std::string& series : comparison.only_in_baseline) {
+    gate.errors.push_back(series + ": the baseline has values for this series but the results do not; the "
+                                   "suite skipped the workload or every run of it failed");
   }
 
   for (Comparison& row : comparison.rows) {
@@ -50,8 +50,8 @@ GateResult evaluate_gate(const LoadedResults& baseline, const LoadedResults& res
 
     const double worse = worsening_pct(row);
     const std::string numbers = format_pct(change_pct(row)) + " (95% CI " + format_pct((row.ratio.low - 1) * 100) +
-                                " to " + format_pct((row.ratio.high - 1) * 100) + "), p=" +
-                                format_p(row.test.p_value) + ", " + to_string(row.better) + " is better";
+                                " to " + format_pct((row.ratio.high - 1) * 100) + "), " +
+                                p_text(row.test.p_value) + ", " + to_string(row.better) + " is better";
     const bool significant = row.test.p_value < options.alpha;
     const bool beyond = worse > options.max_regression_pct;
     if (row.verdict == Verdict::not_comparable) {
@@ -69,6 +69,8 @@ GateResult evaluate_gate(const LoadedResults& baseline, const LoadedResults& res
     } else if (significant && worse > 0) {
       check.reason = numbers + ": significantly worse, but within the " +
                      format_double("%.1f%%", options.max_regression_pct) + " threshold";
+    } else if (significant && worse < 0) {
+      check.reason = numbers + ": significantly better";
     } else {
       check.reason = numbers;
     }

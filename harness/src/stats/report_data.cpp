@@ -238,14 +238,33 @@ ordered_json caveats(const LoadedResults& first, const DetailMap& details, const
   if (projection.is_null()) {
     notes.push_back("No projection to hardware timings: these results carry only " + first.measured_on +
                     " measurements.");
+  } else if (!projection.value("available", true)) {
+    notes.push_back("No projection to hardware timings: " +
+                    projection.value("reason", std::string{"the results do not say why"}) + ".");
   } else {
+    // The scalar members are the projection's inputs; its per-workload rows are its output.
     std::string inputs;
-    ordered_json rows = ordered_json::array();
-    flatten(projection, "", rows);
-    for (const auto& row : rows) {
-      inputs += (inputs.empty() ? "" : "; ") + row["name"].get<std::string>() + " = " + row["value"].get<std::string>();
+    for (const auto& [key, value] : projection.items()) {
+      if (value.is_primitive() && key != "kind" && key != "available") {
+        inputs += (inputs.empty() ? "" : "; ") + key + " = " + (value.is_string() ? value.get<std::string>() : value.dump());
+      }
     }
     notes.push_back("The projection to hardware is an estimate, not a measurement. Its inputs: " + inputs + ".");
+  }
+
+  // Sections the runner could not measure, once per reason.
+  std::set<std::string> missing;
+  for (const json& run : first.document["runs"]) {
+    for (const char* section : {"clear_page", "perf"}) {
+      const json& block = child(run, section);
+      if (block.is_object() && !block.value("available", true)) {
+        missing.insert(std::string{section == std::string{"perf"} ? "The perf profile" : "clear_page time"} +
+                       " was not measured: " + block.value("reason", std::string{"no reason recorded"}) + ".");
+      }
+    }
+  }
+  for (const std::string& note : missing) {
+    notes.push_back(note);
   }
 
   for (const SetupDifference& difference : options.forced_differences) {
@@ -276,6 +295,7 @@ ordered_json build_report(const std::vector<LoadedResults>& sources, const Repor
   compare.cv_warning = options.cv_warning;
   compare.resamples = options.resamples;
   compare.seed = options.seed;
+  compare.warn_per_series = false;  // once per series below, not once per comparison
 
   ordered_json warnings = ordered_json::array();
   ordered_json workloads = ordered_json::array();
@@ -288,6 +308,12 @@ ordered_json build_report(const std::vector<LoadedResults>& sources, const Repor
       ordered_json metric_entries = ordered_json::object();
       for (const auto& [metric, series] : metrics) {
         metric_entries[metric] = metric_json(series);
+        // Derived metrics show their outliers in the tables only, to keep the warnings short.
+        if (series.headline && !series.values.empty()) {
+          for (const std::string& warning : series_warnings(series, compare, name + "/" + arm + " " + metric, arm)) {
+            warnings.push_back(warning);
+          }
+        }
       }
       ordered_json arm_entry = {{"metrics", metric_entries}};
       const auto unfinished = entry.unfinished_runs.find(arm);
@@ -380,6 +406,7 @@ ordered_json build_report(const std::vector<LoadedResults>& sources, const Repor
           {"caveats", caveats(first, details, options)},
           {"warnings", warnings},
           {"headline", headline},
+          {"projection", ordered_json::parse(child(first.document, "projection").dump())},
           {"workloads", workloads}};
 }
 

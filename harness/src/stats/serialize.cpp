@@ -78,7 +78,8 @@ ordered_json to_json(const ResultsComparison& comparison) {
   }
   return {{"rows", rows},
           {"geometric_means", means},
-          {"unmatched", comparison.unmatched},
+          {"only_in_baseline", comparison.only_in_baseline},
+          {"only_in_candidate", comparison.only_in_candidate},
           {"warnings", comparison.warnings}};
 }
 
