@@ -139,6 +139,24 @@ TEST(Options, JsonDoesNotTakeNextArgument) {
   EXPECT_EQ(rest, std::vector<std::string>{"file.json"});
 }
 
+enum class Color { red, green };
+
+TEST(Options, ChoiceOptionMapsName) {
+  Color color = Color::red;
+  parse_with([&](CLI::App& app) { add_choice_option(app, "--color", color, {{"red", Color::red}, {"green", Color::green}}, "c"); },
+             {"--color", "green"});
+  EXPECT_EQ(color, Color::green);
+}
+
+TEST(Options, ChoiceOptionListsNames) {
+  Color color = Color::red;
+  std::string message = usage_error_of([&] {
+    parse_with([&](CLI::App& app) { add_choice_option(app, "--color", color, {{"red", Color::red}, {"green", Color::green}}, "c"); },
+               {"--color", "blue"});
+  });
+  EXPECT_EQ(message, "--color: \"blue\" is not valid: expected one of red, green");
+}
+
 TEST(Combination, RejectsBoth) {
   EXPECT_NO_THROW(reject_combination(true, "-m", false, "-M", "choose one"));
   EXPECT_EQ(usage_error_of([] { reject_combination(true, "-m,--always-mmap", true, "-M,--never-mmap", "choose one"); }),

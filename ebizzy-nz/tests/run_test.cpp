@@ -15,12 +15,20 @@ ProgramOutput run_ebizzy(std::vector<std::string> args) {
   return run_program(args);
 }
 
+struct Mode {
+  std::string name;
+  std::vector<std::string> args;
+};
+
+// Names the case in CTest's test names.
+void PrintTo(const Mode& mode, std::ostream* out) { *out << mode.name; }
+
 // Short runs of each mode, checked against the schema and for sane values.
-class EbizzyModes : public ::testing::TestWithParam<std::vector<std::string>> {};
+class EbizzyModes : public ::testing::TestWithParam<Mode> {};
 
 TEST_P(EbizzyModes, WritesValidJson) {
   std::vector<std::string> args{"-t", "2", "-n", "4", "-s", "64K", "-S", "0.5", "--sample-interval=0.25", "--json"};
-  for (const std::string& arg : GetParam()) args.push_back(arg);
+  for (const std::string& arg : GetParam().args) args.push_back(arg);
   ProgramOutput output = run_ebizzy(args);
   ASSERT_EQ(output.exit_status, 0) << output.err;
 
@@ -40,10 +48,9 @@ TEST_P(EbizzyModes, WritesValidJson) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, EbizzyModes,
-                         ::testing::Values(std::vector<std::string>{}, std::vector<std::string>{"-m"},
-                                           std::vector<std::string>{"-M"}, std::vector<std::string>{"-N"},
-                                           std::vector<std::string>{"--fixed-key", "-R"},
-                                           std::vector<std::string>{"-m", "-p", "-P", "-z", "-l"}));
+                         ::testing::Values(Mode{"Default", {}}, Mode{"AlwaysMmap", {"-m"}}, Mode{"NeverMmap", {"-M"}},
+                                           Mode{"Nozero", {"-N"}}, Mode{"FixedKeyRandomSize", {"--fixed-key", "-R"}},
+                                           Mode{"NoMerging", {"-m", "-p", "-P", "-z", "-l"}}));
 
 TEST(EbizzyRun, NozeroRecordsRequestAndSupport) {
   ProgramOutput output = run_ebizzy({"-N", "-t", "1", "-n", "1", "-s", "8K", "-S", "0.1", "--json"});
@@ -92,9 +99,12 @@ TEST(EbizzyRun, HelpListsOptions) {
 }
 
 struct BadInput {
+  std::string name;
   std::vector<std::string> args;
   std::string message;
 };
+
+void PrintTo(const BadInput& input, std::ostream* out) { *out << input.name; }
 
 class EbizzyBadInput : public ::testing::TestWithParam<BadInput> {};
 
@@ -108,18 +118,18 @@ TEST_P(EbizzyBadInput, ExitsTwoWithMessage) {
 INSTANTIATE_TEST_SUITE_P(
     Cases, EbizzyBadInput,
     ::testing::Values(
-        BadInput{{"-t", "0"}, "-t,--threads: 0 is out of range: expected an integer from 1 to 4096"},
-        BadInput{{"-t", "-1"}, "-t,--threads: -1 is out of range: expected an integer from 1 to 4096"},
-        BadInput{{"-n", "0"}, "-n,--chunks: 0 is out of range: expected an integer from 1 to"},
-        BadInput{{"-n", "ten"}, "-n,--chunks: \"ten\" is not an integer"},
-        BadInput{{"-s", "0"}, "-s,--chunk-size: 0 is out of range: expected a size in bytes from 8 to"},
-        BadInput{{"-s", "-512K"}, "-s,--chunk-size: -512K is out of range"},
-        BadInput{{"-S", "0"}, "-S,--seconds: 0 is out of range"},
-        BadInput{{"-S", "-3"}, "-S,--seconds: -3 is out of range"},
-        BadInput{{"-m", "-M"}, "-m,--always-mmap and -M,--never-mmap cannot be combined"},
-        BadInput{{"-N", "-M"}, "-N,--nozero and -M,--never-mmap cannot be combined"},
-        BadInput{{"-s", "1T", "-S", "1"}, "-s,--chunk-size: 1099511627776 needs"},
-        BadInput{{"--no-such-option"}, "The following argument was not expected: --no-such-option"}));
+        BadInput{"ZeroThreads", {"-t", "0"}, "-t,--threads: 0 is out of range: expected an integer from 1 to 4096"},
+        BadInput{"NegativeThreads", {"-t", "-1"}, "-t,--threads: -1 is out of range: expected an integer from 1 to 4096"},
+        BadInput{"ZeroChunks", {"-n", "0"}, "-n,--chunks: 0 is out of range: expected an integer from 1 to"},
+        BadInput{"TextChunks", {"-n", "ten"}, "-n,--chunks: \"ten\" is not an integer"},
+        BadInput{"ZeroChunkSize", {"-s", "0"}, "-s,--chunk-size: 0 is out of range: expected a size in bytes from 8 to"},
+        BadInput{"NegativeChunkSize", {"-s", "-512K"}, "-s,--chunk-size: -512K is out of range"},
+        BadInput{"ZeroSeconds", {"-S", "0"}, "-S,--seconds: 0 is out of range"},
+        BadInput{"NegativeSeconds", {"-S", "-3"}, "-S,--seconds: -3 is out of range"},
+        BadInput{"AlwaysAndNeverMmap", {"-m", "-M"}, "-m,--always-mmap and -M,--never-mmap cannot be combined"},
+        BadInput{"NozeroAndNeverMmap", {"-N", "-M"}, "-N,--nozero and -M,--never-mmap cannot be combined"},
+        BadInput{"ChunkSizeBeyondMemory", {"-s", "1T", "-S", "1"}, "-s,--chunk-size: 1099511627776 needs"},
+        BadInput{"UnknownOption", {"--no-such-option"}, "The following argument was not expected: --no-such-option"}));
 
 TEST(EbizzyRun, MemoryErrorNamesRange) {
   ProgramOutput output = run_ebizzy({"-s", "1T", "-n", "10", "-t", "2"});

@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -42,6 +44,33 @@ CLI::Option* add_size_option(CLI::App& app, const std::string& name, std::uint64
                              std::uint64_t min, std::uint64_t max, const std::string& description);
 CLI::Option* add_seconds_option(CLI::App& app, const std::string& name, double& target, double min,
                                 double max, const std::string& description);
+
+// An option whose value is one of `choices` (name, value pairs). Any other value
+// throws UsageError listing the accepted names. The help text shows them.
+template <typename Value>
+CLI::Option* add_choice_option(CLI::App& app, const std::string& name, Value& target,
+                               std::vector<std::pair<std::string, Value>> choices, const std::string& description) {
+  std::string names;
+  std::string current;
+  for (const auto& [choice, value] : choices) {
+    names += (names.empty() ? "" : ", ") + choice;
+    if (value == target) current = choice;
+  }
+  auto* option = app.add_option_function<std::string>(
+      name,
+      [&target, name, names, choices](const std::string& text) {
+        for (const auto& [choice, value] : choices) {
+          if (choice == text) {
+            target = value;
+            return;
+          }
+        }
+        throw UsageError(name + ": \"" + text + "\" is not valid: expected one of " + names);
+      },
+      description + " [" + names + "]");
+  option->default_str(current)->type_name("NAME");
+  return option;
+}
 
 // Where the result document goes: nowhere, stdout ("--json") or a file ("--json=FILE").
 struct JsonDestination {

@@ -1,0 +1,44 @@
+#include <unistd.h>
+
+#include <iostream>
+
+#include "nozero/exit_status.h"
+#include "nozero/meminfo.h"
+#include "nozero/nozero_support.h"
+#include "smiffy.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "smiffy: map anonymous pages (plain and MAP_NOZERO), fault each in and report every page that was not "
+      "zero, with its address and first non-zero words. Exits 1 if it found any. Run it as a user that owns no "
+      "other process: it must never see another user's data."};
+  nozero::cli::configure_app(app, "smiffy");
+  workloads::SmiffyOptions options;
+  workloads::add_smiffy_options(app, options);
+
+  return nozero::cli::run_program(app, argc, argv, [&] {
+    bool mapping_given = app.get_option("--mapping")->count() > 0;
+    workloads::resolve_smiffy_options(options, mapping_given, nozero::mem_available_bytes(), std::cerr);
+    std::ostream& text = nozero::cli::text_stream(options.json);
+    nozero::NozeroSupport support = nozero::detect_nozero_support();
+    bool nozero_requested = options.mapping != workloads::SmiffyMapping::plain;
+    std::string warning = nozero::unsupported_warning(support);
+    if (nozero_requested && !warning.empty()) std::cerr << "smiffy: warning: " << warning << "\n";
+
+    workloads::SmiffyResult result = workloads::run_smiffy(options, std::cerr);
+    text << result.iterations << " iterations, " << result.pages_scanned << " pages scanned, "
+         << result.nonzero_pages << " not zero\n";
+
+    nozero::WorkloadReport report("smiffy");
+    report.parameters() = {{"pages", options.pages},
+                           {"bound", options.bound.to_json()},
+                           {"mapping", workloads::to_string(options.mapping)},
+                           {"max_reports", options.max_reports},
+                           {"words", options.words},
+                           {"page_size", nozero::page_size()}};
+    report.set_nozero(support, nozero_requested);
+    workloads::add_to_report(report, result, ::getuid());
+    nozero::write_report(report, options.json);
+    return result.nonzero_pages == 0 ? nozero::kExitOk : nozero::kExitCheckFailed;
+  });
+}

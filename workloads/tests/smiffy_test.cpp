@@ -1,0 +1,88 @@
+#include "smiffy.h"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "nozero/meminfo.h"
+#include "testing/workload_schema.h"
+
+namespace workloads {
+namespace {
+
+TEST(Smiffy, FreshMappingsHaveNoLeaks) {
+  SmiffyOptions options;
+  options.pages = 32;
+  options.bound.iterations = 3;
+  std::ostringstream log;
+  SmiffyResult result = run_smiffy(options, log);
+  EXPECT_EQ(result.iterations, 3u);
+  EXPECT_EQ(result.pages_scanned, 3u * 2 * 32);  // a plain and a MAP_NOZERO mapping each time
+  EXPECT_EQ(result.nonzero_pages, 0u);
+  EXPECT_EQ(result.nonzero_per_iteration, (std::vector<double>{0, 0, 0}));
+  EXPECT_EQ(log.str(), "");
+}
+
+TEST(Smiffy, MappingChoiceSetsPagesScanned) {
+  SmiffyOptions options;
+  options.pages = 8;
+  options.bound.iterations = 2;
+  options.mapping = SmiffyMapping::plain;
+  std::ostringstream log;
+  EXPECT_EQ(run_smiffy(options, log).pages_scanned, 16u);
+}
+
+TEST(Smiffy, ReportsDirtyPage) {
+  std::size_t page_size = nozero::page_size();
+  std::vector<std::uint64_t> memory(3 * page_size / 8, 0);
+  std::vector<char*> pages = whole_pages(memory.data(), memory.size() * 8, page_size);
+  ASSERT_GE(pages.size(), 2u);
+  reinterpret_cast<std::uint64_t*>(pages[1])[3] = 0x5ec7e7;
+
+  SmiffyOptions options;
+  options.words = 4;
+  SmiffyResult result;
+  std::ostringstream log;
+  scan_pages(options, pages, true, 0, result, log);
+
+  EXPECT_EQ(result.pages_scanned, pages.size());
+  EXPECT_EQ(result.nonzero_pages, 1u);
+  ASSERT_EQ(result.leaks.size(), 1u);
+  EXPECT_EQ(result.leaks[0].address, reinterpret_cast<std::uintptr_t>(pages[1]));
+  EXPECT_TRUE(result.leaks[0].nozero_mapping);
+  ASSERT_EQ(result.leaks[0].words.size(), 1u);
+  EXPECT_EQ(result.leaks[0].words[0].offset, 24u);
+  EXPECT_EQ(result.leaks[0].words[0].value, 0x5ec7e7u);
+  EXPECT_NE(log.str().find("non-zero page at 0x"), std::string::npos) << log.str();
+  EXPECT_NE(log.str().find("+24=0x00000000005ec7e7"), std::string::npos) << log.str();
+}
+
+TEST(Smiffy, MaxReportsLimitsListNotCount) {
+  std::size_t page_size = nozero::page_size();
+  std::vector<std::uint64_t> memory(5 * page_size / 8, 0);
+  std::vector<char*> pages = whole_pages(memory.data(), memory.size() * 8, page_size);
+  for (char* page : pages) reinterpret_cast<std::uint64_t*>(page)[1] = 1;
+
+  SmiffyOptions options;
+  options.max_reports = 2;
+  SmiffyResult result;
+  std::ostringstream log;
+  scan_pages(options, pages, false, 0, result, log);
+  EXPECT_EQ(result.nonzero_pages, pages.size());
+  EXPECT_EQ(result.leaks.size(), 2u);
+
+  nozero::WorkloadReport report("smiffy");
+  add_to_report(report, result, 1001);
+  nlohmann::json document = nlohmann::json::parse(report.to_json().dump());
+  nozero::testing::expect_workload_document(document, "smiffy");
+  EXPECT_EQ(document["leaks"]["uid"], 1001);
+  EXPECT_EQ(document["leaks"]["nonzero_pages"], pages.size());
+  EXPECT_EQ(document["leaks"]["reported"].size(), 2u);
+  EXPECT_EQ(document["leaks"]["not_reported"], pages.size() - 2);
+  EXPECT_EQ(document["leaks"]["reported"][0]["mapping"], "plain");
+  EXPECT_EQ(document["leaks"]["reported"][0]["nonzero_words"][0]["offset"], 8);
+  EXPECT_EQ(document["leaks"]["reported"][0]["nonzero_words"][0]["value"], "0x0000000000000001");
+}
+
+}  // namespace
+}  // namespace workloads
