@@ -36,6 +36,19 @@ struct VmConfig {
   Accelerator accelerator = Accelerator::automatic;
   // Wall-clock limit for boot, command and power-off together.
   std::chrono::seconds timeout{600};
+  // The static init program put in the initramfs; empty: nozero-guest-init next
+  // to the running executable, then the one of this build tree.
+  std::filesystem::path guest_init;
+  // The QEMU binary.
+  std::string qemu = "qemu-system-x86_64";
+  // Where the result of the KVM probe is cached; empty: the nozero-bench cache.
+  std::filesystem::path kvm_probe_cache;
+  // Receives the guest's kernel console as it is written, for example to mirror
+  // it on a terminal; it always goes to console_log as well.
+  std::function<void(std::string_view chunk)> console_sink;
+  // Receives one-line status messages of the executor, such as the accelerator
+  // it chose and why.
+  std::function<void(const std::string& line)> status_sink;
 };
 
 struct GuestCommand {
@@ -58,18 +71,39 @@ struct ExecResult {
   std::string kernel_release;
   std::string kernel_cmdline;
   std::filesystem::path console_log;
+  // Wall-clock seconds on the host from QEMU's start to the command's start, and
+  // of the command itself; under TCG these are emulated-CPU times.
   double boot_s = 0;
   double command_s = 0;
+  // The QEMU command line, for reproducing a run by hand.
+  std::vector<std::string> qemu_argv;
 };
 
 // Receives the command's stdout and stderr as they arrive.
 using OutputSink = std::function<void(std::string_view chunk)>;
 
+// Separate receivers for stdout and stderr; an empty one drops its stream.
+struct OutputStreams {
+  OutputSink stdout_sink;
+  OutputSink stderr_sink;
+};
+
 class Executor {
  public:
   virtual ~Executor() = default;
+  // Runs the command; `output` receives stdout and stderr interleaved in the
+  // order the guest produced them.
   virtual ExecResult run(const VmConfig& config, const GuestCommand& command,
                          const OutputSink& output) = 0;
+  // Runs the command with stdout and stderr kept apart, so stdout can carry a
+  // machine-readable document. The default, for executors that cannot separate
+  // them, sends both streams to stdout_sink.
+  virtual ExecResult run_streams(const VmConfig& config, const GuestCommand& command,
+                                 const OutputStreams& streams) {
+    return run(config, command, [&streams](std::string_view chunk) {
+      if (streams.stdout_sink) streams.stdout_sink(chunk);
+    });
+  }
 };
 
 }  // namespace nozero::vm
