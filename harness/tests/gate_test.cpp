@@ -141,6 +141,49 @@ TEST(Gate, RejectsSetupDifference) {
   EXPECT_THROW(gate("tcg-base.json", "tcg-other-setup.json", 5), CommandError);
 }
 
+// Real host measurements (fixtures/host, recorded by record_host.py): two arms in
+// alternating order, an A/A session minutes after the first, and a session where
+// the populate arm re-faults 40% of its pages.
+GateRun host_gate(const std::string& candidate, const std::string& relative_to) {
+  GateRequest request;
+  request.baseline = fixture("host/host-aa-1.json");
+  request.results = fixture("host/" + candidate);
+  request.options.max_regression_pct = 5;
+  request.options.relative_to = relative_to;
+  std::ostringstream out;
+  std::ostringstream err;
+  GateRun run;
+  run.status = run_gate(request, out, err);
+  run.out = out.str();
+  run.err = err.str();
+  return run;
+}
+
+TEST(GateHost, RelativeGatePassesRealAAPair) {
+  const GateRun run = host_gate("host-aa-2.json", "baseline");
+  EXPECT_EQ(run.status, 0) << run.out << run.err;
+  EXPECT_NE(run.out.find("pass mmap-touch/populate/baseline pages_per_s"), std::string::npos) << run.out;
+}
+
+TEST(GateHost, AbsoluteGateSeesHostDrift) {
+  // Both arms of the later session ran 8 to 11% slower on the loaded host, so the
+  // absolute gate flags an A/A pair: the reason --relative-to exists.
+  const GateRun run = host_gate("host-aa-2.json", "");
+  EXPECT_EQ(run.status, 1) << run.out;
+  EXPECT_NE(run.out.find("FAIL mmap-touch/baseline pages_per_s"), std::string::npos) << run.out;
+}
+
+TEST(GateHost, RelativeGateCatchesRealRegression) {
+  const GateRun run = host_gate("host-regression.json", "baseline");
+  EXPECT_EQ(run.status, 1) << run.out;
+  EXPECT_NE(run.out.find("FAIL mmap-touch/populate/baseline pages_per_s: -35."), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("per-repetition ratio of each arm to the baseline arm"), std::string::npos) << run.out;
+}
+
+TEST(GateHost, RelativeToMissingArmIsError) {
+  EXPECT_THROW(host_gate("host-aa-2.json", "nozero"), CommandError);
+}
+
 TEST(GateCommand, ExitStatuses) {
   const std::string base = "--baseline '" + results("tcg-base.json") + "' ";
   EXPECT_EQ(run_nozero_bench("gate " + base + "'" + results("tcg-aa.json") + "' --max-regression 5").exit_status, 0);

@@ -44,3 +44,13 @@ add_test(NAME report_chromium_index
           --expect-plot trend-cc-sim-elapsed_s)
 set_tests_properties(report_chromium_page PROPERTIES FIXTURES_REQUIRED chromium_reports TIMEOUT 180)
 set_tests_properties(report_chromium_index PROPERTIES FIXTURES_REQUIRED chromium_index TIMEOUT 180)
+
+# The gate's false-positive rate on A/A pairs built from real host measurements:
+# consecutive blocks of the recorded pool and random splits of it. The relative
+# gate (--relative-to baseline), which docs/ci.md recommends, must flag at most 5%.
+add_test(NAME gate_false_positive_rate
+  COMMAND /usr/bin/python3 ${NOZERO_STATS_FIXTURES}/host/aa_false_positive.py
+          --nozero-bench $<TARGET_FILE:nozero-bench> --pool ${NOZERO_STATS_FIXTURES}/host/host-pool.json
+          --resamples 100 --threshold 5 --mode absolute --mode relative --require relative
+          --json ${NOZERO_STATS_OUTPUT}/gate-false-positive.json)
+set_tests_properties(gate_false_positive_rate PROPERTIES TIMEOUT 600)

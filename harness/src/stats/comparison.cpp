@@ -124,8 +124,12 @@ std::string verdict_word(const Comparison& comparison) {
   return "not comparable";
 }
 
-ResultsComparison compare_results(const LoadedResults& baseline, const LoadedResults& candidate,
+ResultsComparison compare_results(const LoadedResults& stored_baseline, const LoadedResults& stored_candidate,
                                   const CompareOptions& options) {
+  const bool relative = !options.relative_to.empty();
+  const LoadedResults baseline = relative ? relative_results(stored_baseline, options.relative_to) : stored_baseline;
+  const LoadedResults candidate =
+      relative ? relative_results(stored_candidate, options.relative_to) : stored_candidate;
   // Reject names that neither side has, so a typo cannot pass as "nothing to compare".
   std::set<std::string> known_metrics;
   std::set<std::string> known_arms;

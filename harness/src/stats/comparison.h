@@ -24,6 +24,8 @@ struct CompareOptions {
   bool warn_per_series = true;
   std::vector<std::string> metrics;  // empty: every metric
   std::vector<std::string> arms;     // empty: every arm
+  // When set, compare per-repetition ratios to this arm (see relative_results).
+  std::string relative_to;
   // How warnings and notes name the two sides.
   std::string baseline_name = "A";
   std::string candidate_name = "B";

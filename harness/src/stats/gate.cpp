@@ -11,7 +11,10 @@ bool GateResult::regressed() const {
   return std::any_of(checks.begin(), checks.end(), [](const GateCheck& check) { return check.failed; });
 }
 
-GateResult evaluate_gate(const LoadedResults& baseline, const LoadedResults& results, const GateOptions& options) {
+GateResult evaluate_gate(const LoadedResults& stored, const LoadedResults& new_results, const GateOptions& options) {
+  const bool relative = !options.relative_to.empty();
+  const LoadedResults baseline = relative ? relative_results(stored, options.relative_to) : stored;
+  const LoadedResults results = relative ? relative_results(new_results, options.relative_to) : new_results;
   CompareOptions compare;
   compare.alpha = options.alpha;
   compare.metrics = options.metrics;

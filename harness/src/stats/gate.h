@@ -15,6 +15,9 @@ struct GateOptions {
   double alpha = 0.05;
   std::vector<std::string> metrics;  // empty: every headline metric
   std::vector<std::string> arms;     // empty: every arm
+  // When set, gate the per-repetition ratios of each arm to this arm (see
+  // relative_results) instead of the arms' own values.
+  std::string relative_to;
   std::size_t resamples = kDefaultResamples;
   std::uint64_t seed = kDefaultSeed;
 };

@@ -27,6 +27,10 @@ int run_gate(const GateRequest& request, std::ostream& out, std::ostream& err) {
       << "a metric fails when it is worse by more than "
       << format_double("%g%%", request.options.max_regression_pct) << " and the Mann-Whitney p < "
       << format_double("%g", request.options.alpha) << "\n";
+  if (!request.options.relative_to.empty()) {
+    out << "gating the per-repetition ratio of each arm to the " << request.options.relative_to
+        << " arm of the same run\n";
+  }
   std::size_t failed = 0;
   for (const GateCheck& check : gate.checks) {
     const Comparison& row = check.comparison;

@@ -319,6 +319,54 @@ LoadedResults merge_results(const std::vector<LoadedResults>& parts) {
   return merged;
 }
 
+LoadedResults relative_results(const LoadedResults& results, const std::string& reference_arm) {
+  LoadedResults relative = results;
+  relative.workloads.clear();
+  for (const auto& [workload, entry] : results.workloads) {
+    const auto reference = entry.arms.find(reference_arm);
+    if (reference == entry.arms.end()) {
+      continue;
+    }
+    WorkloadResults& target = relative.workloads[workload];
+    for (const auto& [arm, metrics] : entry.arms) {
+      if (arm == reference_arm) {
+        continue;
+      }
+      const std::string name = arm + "/" + reference_arm;
+      target.arms[name];
+      for (const auto& [metric, series] : metrics) {
+        const auto reference_series = reference->second.find(metric);
+        if (reference_series == reference->second.end()) {
+          continue;
+        }
+        std::map<int, double> reference_values;
+        for (std::size_t i = 0; i < reference_series->second.values.size(); ++i) {
+          reference_values[reference_series->second.repetitions[i]] = reference_series->second.values[i];
+        }
+        MetricSeries ratios;
+        ratios.unit = "ratio to " + reference_arm;
+        ratios.better = series.better;
+        ratios.headline = series.headline;
+        for (std::size_t i = 0; i < series.values.size(); ++i) {
+          const auto match = reference_values.find(series.repetitions[i]);
+          if (match != reference_values.end() && match->second != 0) {
+            ratios.values.push_back(series.values[i] / match->second);
+            ratios.repetitions.push_back(series.repetitions[i]);
+          }
+        }
+        if (!ratios.values.empty()) {
+          target.arms[name][metric] = std::move(ratios);
+        }
+      }
+    }
+  }
+  if (relative.workloads.empty()) {
+    fail(results.path, "no workload has the arm \"" + reference_arm + "\" to take ratios to; name an arm the "
+                       "suite ran, usually baseline");
+  }
+  return relative;
+}
+
 std::vector<SetupDifference> compare_setup(const Setup& left, const Setup& right) {
   std::vector<SetupDifference> differences;
   const auto check = [&](const char* field, const std::string& a, const std::string& b) {

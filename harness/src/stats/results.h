@@ -66,6 +66,13 @@ LoadedResults load_results(const std::filesystem::path& file_or_directory);
 // Pools the runs of several results documents of the same setup, in order.
 LoadedResults merge_results(const std::vector<LoadedResults>& parts);
 
+// Per-repetition ratios of every arm to the reference arm of the same run: arm
+// "nozero" becomes "nozero/baseline", with value(nozero, rep i) / value(baseline,
+// rep i) for each repetition both arms finished. Machine drift between runs that
+// moves both interleaved arms alike cancels in these ratios. Throws CommandError
+// when no workload has the reference arm.
+LoadedResults relative_results(const LoadedResults& results, const std::string& reference_arm);
+
 std::vector<SetupDifference> compare_setup(const Setup& left, const Setup& right);
 
 // One line per difference, for error messages: "guest.thp: madvise vs always".

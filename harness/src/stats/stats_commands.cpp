@@ -33,6 +33,8 @@ void add_compare(CLI::App& app) {
   command->add_option("B", request->candidate, "New results.json or result directory")->required();
   add_list(*command, "--metric", request->options.metrics, "Compare only this metric (repeatable)");
   add_list(*command, "--arm", request->options.arms, "Compare only this arm: baseline, nozero, unpatched (repeatable)");
+  command->add_option("--relative-to", request->options.relative_to,
+                      "Compare each arm's per-repetition ratio to this arm of the same run (usually baseline)");
   command->add_option("--alpha", request->options.alpha, "Significance level of the Mann-Whitney test")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
@@ -64,6 +66,9 @@ void add_gate(CLI::App& app) {
   add_list(*command, "--metric", request->options.metrics,
            "Check this metric (repeatable); default: every metric the workloads report");
   add_list(*command, "--arm", request->options.arms, "Check only this arm (repeatable); default: every arm");
+  command->add_option("--relative-to", request->options.relative_to,
+                      "Gate each arm's per-repetition ratio to this arm of the same run (usually baseline), so "
+                      "machine drift between the two runs cancels");
   command->add_option("--alpha", request->options.alpha, "Significance level of the Mann-Whitney test")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
