@@ -26,7 +26,7 @@ std::optional<std::uint64_t> parse_mem_available(std::string_view meminfo) {
   std::uint64_t kib = 0;
   auto [end, error] = std::from_chars(rest.data(), rest.data() + rest.size(), kib);
   if (error != std::errc{} || end == rest.data()) return std::nullopt;
-  return kib * 1024;  // /proc/meminfo says "kB" and means KiB
+  return kib * 1024;  // /proc/meminfo writes "kB" for KiB
 }
 
 std::optional<std::uint64_t> mem_available_bytes(const std::string& meminfo_path) {

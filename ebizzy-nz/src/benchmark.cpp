@@ -77,7 +77,7 @@ ChunkSet::ChunkSet(const Options& options, const BufferAllocator& allocator, std
 }
 
 void ChunkSet::write_pattern() {
-  // Record j of every chunk holds j, so each chunk is sorted and every key below
+  // Record j of every chunk is j, so each chunk is sorted and every key below
   // records_per_chunk() is present exactly once.
   std::uint64_t records = options_.records_per_chunk();
   protected_.assign(chunks_.size(), false);
@@ -101,7 +101,7 @@ ChunkSet::~ChunkSet() {
   }
 }
 
-// What the worker threads share. Workers only read it, except for the flags.
+// The state the worker threads share. Workers only read it, except for the flags.
 struct SharedState {
   const Options& options;
   const BufferAllocator& allocator;
@@ -148,7 +148,7 @@ void search_loop(SharedState& shared, std::uint64_t index, ThreadCounter& counte
       }
       const Record* found =
           options.linear_search ? linear_search(key, copy, count) : binary_search(key, copy, count);
-      // The copy holds every key below `count`, so a miss means the copy or the
+      // The copy contains every key below `count`, so a miss means the copy or the
       // chunk was corrupted.
       if (found == nullptr) {
         outcome.miss = SearchMiss{index, chunk, key, copy_size};

@@ -38,8 +38,8 @@ struct RunResult {
 };
 
 // Allocates and fills the chunks, runs the threads for options.seconds and frees
-// everything. Settings and progress go to `log` as -v asks. Throws
-// std::system_error or std::bad_alloc when memory cannot be had.
+// everything. Settings and progress go to `log` as options.verbose requests.
+// Throws std::system_error or std::bad_alloc when an allocation fails.
 RunResult run(const Options& options, std::ostream& log);
 
 }  // namespace ebizzy

@@ -1,5 +1,5 @@
-// How ebizzy-nz gets its chunks and copy buffers: malloc, plain anonymous mmap, or
-// anonymous mmap with MAP_NOZERO.
+// The allocation of ebizzy-nz's chunks and copy buffers: malloc, plain anonymous
+// mmap, or anonymous mmap with MAP_NOZERO.
 #pragma once
 
 #include <cstddef>
@@ -24,7 +24,7 @@ class BufferAllocator {
 };
 
 // The whole pages inside [begin, begin + size), which mprotect can change without
-// touching a neighbouring malloc block. Empty (size 0) when the range holds no
+// touching a neighbouring malloc block. Empty (size 0) when the range contains no
 // whole page.
 struct PageRange {
   void* begin = nullptr;

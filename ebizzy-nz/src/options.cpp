@@ -88,7 +88,7 @@ void validate(const Options& options, std::optional<std::uint64_t> mem_available
   cli::reject_combination(options.nozero, "-N,--nozero", options.never_mmap, "-M,--never-mmap",
                           "-N allocates every buffer with mmap(MAP_NOZERO), so malloc is not used");
 
-  // Each thread holds one copy buffer at a time. Holes are freed before the run.
+  // Each thread has one copy buffer at a time. Holes are freed before the run.
   std::uint64_t buffers = options.chunks + options.threads;
   std::string purpose = std::to_string(options.chunks) + " chunks (-n) and " + std::to_string(options.threads) +
                         " copy buffers (-t) of this size";

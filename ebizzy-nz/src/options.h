@@ -14,7 +14,7 @@
 
 namespace ebizzy {
 
-// ebizzy's record: a size_t, so a 512 KiB chunk holds 64 Ki records.
+// ebizzy's record: a size_t, so a 512 KiB chunk contains 64 Ki records.
 using Record = std::size_t;
 
 enum class Allocation {

@@ -535,9 +535,9 @@ const char* op_name(Op op) {
   return names[static_cast<std::size_t>(op)];
 }
 
-// Linear-scan register assignment: each virtual register lives from its first to
-// its last appearance; at most kMachineRegisters are live in registers, the rest
-// go to stack slots.
+// Linear-scan register assignment. Each virtual register lives from its first to
+// its last appearance. At most kMachineRegisters are live in registers at once,
+// and the rest go to stack slots.
 std::vector<std::string> assign_locations(const IrFunction& function) {
   constexpr int kMachineRegisters = 8;
   std::vector<std::pair<int, int>> intervals(static_cast<std::size_t>(function.registers), {-1, -1});
@@ -662,8 +662,8 @@ std::size_t optimize(IrFunction& function) {
     folded.push_back(instr);
   }
 
-  // Dead temporaries: a constant or arithmetic result nobody reads. Removing one
-  // can make its operands dead, so repeat until nothing changes.
+  // Dead temporaries: a constant or arithmetic result that no instruction reads.
+  // Removing one can make its operands dead, so repeat until nothing changes.
   for (bool changed = true; changed;) {
     std::vector<bool> read(static_cast<std::size_t>(function.registers), false);
     for (const Instr& instr : folded) {

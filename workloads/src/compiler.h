@@ -1,7 +1,7 @@
 // The compile step of cc-sim: a small compiler for a generated C-like language.
-// It exists to allocate like a compiler (many small, pointer-linked objects with
-// mixed lifetimes: tokens, syntax tree, scoped symbol tables, IR vectors) and to
-// write an output file; the generated programs are never run.
+// It allocates like a compiler: many small, pointer-linked objects with mixed
+// lifetimes (tokens, syntax tree, scoped symbol tables, IR vectors). It writes an
+// output file, but the generated programs are never run.
 #pragma once
 
 #include <cstdint>

@@ -20,8 +20,8 @@ namespace {
 
 // Switches on the opt-in, then replaces this process with the command. Returns
 // only on failure, with the status to exit with. With --json it runs in a child
-// forked from this single-threaded process, where allocating is still safe;
-// messages go straight to write(2) so no stdio buffer is duplicated.
+// forked from this single-threaded process, where allocating is still safe.
+// Messages go straight to write(2), so no stdio buffer is written twice.
 int opt_in_and_exec(const std::vector<char*>& argv, bool set_nozero) {
   auto say = [](const std::string& message) {
     ssize_t ignored = ::write(STDERR_FILENO, message.data(), message.size());

@@ -9,10 +9,10 @@
 namespace workloads {
 
 // Word 1 of a page that nzmmap-test or nzmalloc-test has used ("NZMARKER" in
-// ASCII); word 2 holds the writer's pid and word 3 its iteration.
+// ASCII). Word 2 contains the writer's pid and word 3 its iteration.
 inline constexpr std::uint64_t kMarkerMagic = 0x4e5a4d41524b4552ull;
 
-// Who wrote the data a reused page still holds.
+// The writer of the data a reused page still contains.
 enum class PageOrigin {
   own_marker,            // this process, an earlier iteration
   other_process_marker,  // another nzmmap-test or nzmalloc-test process

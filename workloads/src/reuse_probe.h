@@ -15,7 +15,7 @@
 
 namespace workloads {
 
-// Where one iteration's pages come from.
+// The source of one iteration's pages.
 class PageSource {
  public:
   virtual ~PageSource() = default;
@@ -39,7 +39,7 @@ class MmapPageSource : public PageSource {
   void* mapping_ = nullptr;
 };
 
-// How nzmalloc-test configures glibc malloc before the loop.
+// The glibc malloc set-up nzmalloc-test applies before the loop.
 enum class MallocMode {
   glibc_default,  // glibc's defaults, including its dynamic mmap threshold
   mmap,           // every block of a page or more is its own mmap, unmapped by free

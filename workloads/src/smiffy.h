@@ -1,6 +1,6 @@
 // smiffy, the leak checker: map anonymous pages, fault them in and report every
 // page that was not zero. Run it as a user that owns no other process, so any
-// data it sees came from someone else.
+// data it finds came from another user.
 #pragma once
 
 #include <cstdint>

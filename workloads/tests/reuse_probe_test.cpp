@@ -44,7 +44,7 @@ TEST(ReuseLoop, RecycledPagesCountAsOwnReuse) {
   EXPECT_EQ(source.acquired, 3);
   EXPECT_EQ(source.released, 3);
   EXPECT_EQ(result.pages_scanned, 24u);
-  // The first iteration sees zeroed pages, the next two see their own markers.
+  // The first iteration gets zeroed pages, the next two get their own markers back.
   EXPECT_EQ(result.reused_per_iteration, (std::vector<double>{0, 8, 8}));
   EXPECT_EQ(result.reused_pages, 16u);
   EXPECT_EQ(result.origins[static_cast<std::size_t>(PageOrigin::own_marker)], 16u);

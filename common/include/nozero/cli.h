@@ -72,7 +72,8 @@ CLI::Option* add_choice_option(CLI::App& app, const std::string& name, Value& ta
   return option;
 }
 
-// Where the result document goes: nowhere, stdout ("--json") or a file ("--json=FILE").
+// The destination of the result document: none, stdout ("--json") or a file
+// ("--json=FILE").
 struct JsonDestination {
   bool enabled = false;
   std::string path;  // "-" for stdout
@@ -100,7 +101,7 @@ struct MemoryRequest {
   std::uint64_t value = 0;
   std::uint64_t min = 1;
   std::uint64_t bytes_per_unit = 1;
-  // What the bytes are for, e.g. "10 chunks and 2 copy buffers of this size".
+  // The use of the memory, e.g. "10 chunks and 2 copy buffers of this size".
   std::string purpose;
 };
 

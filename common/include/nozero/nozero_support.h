@@ -27,9 +27,9 @@ std::string_view to_string(KernelSupport support);
 
 struct NozeroSupport {
   KernelSupport support = KernelSupport::not_supported;
-  // What was read, e.g. "/proc/sys/vm/nozero=1, PR_GET_NOZERO=0".
+  // The values read, e.g. "/proc/sys/vm/nozero=1, PR_GET_NOZERO=0".
   std::string detail;
-  // The sysctl's value, when the file exists and holds an integer.
+  // The sysctl's value, when the file exists and contains an integer.
   std::optional<long> sysctl;
   // PR_GET_NOZERO's result for this process, when the prctl succeeded.
   std::optional<long> prctl_value;

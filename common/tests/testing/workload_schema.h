@@ -8,9 +8,10 @@
 namespace nozero::testing {
 
 // Adds a GoogleTest failure for every way `document` departs from the
-// nozero-bench/workload schema: missing or mistyped fields, a foreign schema or
-// version, another program name, a metric without value, unit or direction, a
-// samples entry that is not a list of numbers.
+// nozero-bench/workload schema. It checks for missing or mistyped fields, a
+// foreign schema or version, and another program name. It also checks that each
+// metric has a value, unit and direction and that each samples entry is a list of
+// numbers.
 void expect_workload_document(const nlohmann::json& document, const std::string& program);
 
 // The value of metrics[name].value, or NaN (and a test failure) when it is missing.
