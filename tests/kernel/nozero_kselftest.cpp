@@ -179,6 +179,7 @@ void pin_to_cpu(int cpu) {
 struct ScanTotals {
   std::uint64_t pages = 0;
   std::uint64_t nonzero = 0;  // pages with any non-zero word
+  std::uint64_t alien = 0;    // non-zero pages that are not exactly this process's own marks
   std::uint64_t foreign = 0;  // pages carrying the marker of the given "forbidden" writer
 };
 
@@ -200,6 +201,10 @@ void scan_and_mark(std::uint64_t* words, std::size_t pages, std::uint64_t marker
     ++totals.pages;
     if (nonzero) {
       ++totals.nonzero;
+      // A page of our own comes back with our marks and nothing else.
+      bool own = page[1] == marker && page[kWordsPerPage - 1] == marker;
+      for (std::size_t w = 2; own && w < kWordsPerPage - 1; ++w) own = page[w] == 0;
+      if (!own) ++totals.alien;
       if (forbidden != 0 && page[1] == forbidden) ++totals.foreign;
     }
     page[1] = marker;
@@ -208,8 +213,9 @@ void scan_and_mark(std::uint64_t* words, std::size_t pages, std::uint64_t marker
 }
 
 void print_totals(const ScanTotals& t) {
-  std::printf("result pages=%llu nonzero=%llu foreign=%llu\n", static_cast<unsigned long long>(t.pages),
-              static_cast<unsigned long long>(t.nonzero), static_cast<unsigned long long>(t.foreign));
+  std::printf("result pages=%llu nonzero=%llu alien=%llu foreign=%llu\n", static_cast<unsigned long long>(t.pages),
+              static_cast<unsigned long long>(t.nonzero), static_cast<unsigned long long>(t.alien),
+              static_cast<unsigned long long>(t.foreign));
 }
 
 // ---------------------------------------------------------------------------
@@ -251,8 +257,8 @@ int role_loop(const RoleOptions& o) {
     scan_and_mark(words, o.pages, o.marker, o.forbidden, totals);
     if (i > 0) nonzero_after_first += totals.nonzero - before.nonzero;
     if (i == 0 && o.drop_marker != 0) {
-      // The pages are donors of the old class; whatever is written after the
-      // drop belongs to the new one and must never reach the old class.
+      // The pages were tagged for the old class. Whatever is written after
+      // the drop belongs to the new class, so it must never reach the old one.
       if (o.drop_how == "dumpable") {
         prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
       } else if (setgid(kDonorUid) != 0 || setuid(kDonorUid) != 0) {
@@ -610,8 +616,9 @@ bool test_reuse_same_owner() {
 
 bool test_no_leak_across_owners() {
   // Donors of uid 1000 keep freeing marked pages while uid 1001 scans, with
-  // and without MAP_NOZERO, on the same CPU so freed pages flow straight
-  // into the scanner's faults.
+  // and without MAP_NOZERO, on both CPUs so that freed pages flow straight
+  // into the scanner's faults. A MAP_NOZERO scanner gets its own pages back,
+  // so what must never appear is a non-zero page that is not its own.
   Counters start = Counters::now();
   Child donor_a = spawn({kDonorUid}, {"--role", "loop", "--pages", "512", "--iterations", "4000", "--marker", "0xb1",
                                       "--cpu", "0", "--sleep-us", "200"});
@@ -620,7 +627,7 @@ bool test_no_leak_across_owners() {
   std::vector<std::string> scan = {"--role", "loop", "--pages", "1024", "--iterations", "50", "--marker", "0xc1",
                                    "--forbidden", "0xb1"};
   bool ok = true;
-  std::uint64_t pages = 0, nonzero = 0, foreign = 0;
+  std::uint64_t pages = 0, alien = 0, foreign = 0, plain_nonzero = 0;
   for (int cpu : {0, 1}) {
     for (bool nozero : {true, false}) {
       std::vector<std::string> args = scan;
@@ -629,8 +636,9 @@ bool test_no_leak_across_owners() {
       ChildResult r = run({kScannerUid}, args);
       ok &= child_ok(r, "scanner");
       pages += value(r, "result.pages");
-      nonzero += value(r, "result.nonzero");
+      alien += value(r, "result.alien");
       foreign += value(r, "result.foreign");
+      if (!nozero) plain_nonzero += value(r, "result.nonzero");
     }
   }
   kill(donor_a.pid, SIGTERM);
@@ -638,10 +646,13 @@ bool test_no_leak_across_owners() {
   wait_child(donor_a);
   wait_child(donor_b);
   Counters delta = Counters::now() - start;
-  diag("uid 1001 scanned " + std::to_string(pages) + " pages: " + std::to_string(nonzero) + " non-zero, " +
-       std::to_string(foreign) + " with uid 1000's marker; " + delta.describe());
+  diag("uid 1001 scanned " + std::to_string(pages) + " pages: " + std::to_string(alien) + " non-zero and not its own, " +
+       std::to_string(foreign) + " with uid 1000's marker, " + std::to_string(plain_nonzero) +
+       " non-zero without MAP_NOZERO; " + delta.describe());
   ok &= expect(pages >= 100000, "fewer than 100000 pages scanned");
-  ok &= expect(nonzero == 0, "uid 1001 received a page that was not zero");
+  ok &= expect(alien == 0, "uid 1001 received a non-zero page that it had not written");
+  ok &= expect(foreign == 0, "uid 1001 received a page of uid 1000");
+  ok &= expect(plain_nonzero == 0, "a mapping without MAP_NOZERO received a non-zero page");
   ok &= expect(delta.free > 0, "the donors freed no tagged page, so the scan proved nothing");
   return ok;
 }
@@ -785,14 +796,70 @@ bool thp_available() {
   return setting && (setting->find("[madvise]") != std::string::npos || setting->find("[always]") != std::string::npos);
 }
 
+// The ftrace function profiler counting calls of one kernel function.
+class FunctionProfile {
+ public:
+  explicit FunctionProfile(std::string function) : function_(std::move(function)) {
+    const std::string dir = "/sys/kernel/tracing";
+    if (!std::filesystem::exists(dir + "/function_profile_enabled"))
+      mount("tracefs", dir.c_str(), "tracefs", 0, nullptr);
+    active_ = write_file(dir + "/set_ftrace_filter", function_ + "\n") &&
+              write_file(dir + "/function_profile_enabled", "0\n") &&
+              write_file(dir + "/function_profile_enabled", "1\n");
+  }
+  ~FunctionProfile() {
+    write_file("/sys/kernel/tracing/function_profile_enabled", "0\n");
+    write_file("/sys/kernel/tracing/set_ftrace_filter", "\n");
+  }
+  bool active() const { return active_; }
+
+  // Sum of the per-CPU hit counts of the function so far.
+  std::uint64_t hits() const {
+    std::uint64_t total = 0;
+    for (const auto& entry : std::filesystem::directory_iterator("/sys/kernel/tracing/trace_stat")) {
+      if (entry.path().filename().string().rfind("function", 0) != 0) continue;
+      std::ifstream in(entry.path());
+      std::string name;
+      std::string rest;
+      while (in >> name) {
+        std::getline(in, rest);
+        if (name != function_) continue;
+        std::istringstream fields(rest);
+        std::uint64_t count = 0;
+        if (fields >> count) total += count;
+      }
+    }
+    return total;
+  }
+
+ private:
+  std::string function_;
+  bool active_ = false;
+};
+
 bool test_thp_reuse() {
+  FunctionProfile profile("folio_zero_user");
+  Counters start = Counters::now();
   ChildResult r = run({kDonorUid}, {"--role", "thp", "--pages", "2", "--iterations", "10", "--marker", "0x31"});
+  Counters delta = Counters::now() - start;
   if (!child_ok(r, "thp loop")) return false;
   std::uint64_t reuse = value(r, "after_first.thp_reuse"), clear = value(r, "after_first.thp_clear");
   diag("huge pages, iterations 2-10: nozero_thp_reuse=" + std::to_string(reuse) + " nozero_thp_clear=" +
-       std::to_string(clear) + " thp_fault_alloc=" + std::to_string(value(r, "after_first.thp_fault_alloc")));
+       std::to_string(clear) + " thp_fault_alloc=" + std::to_string(value(r, "after_first.thp_fault_alloc")) +
+       ", non-zero 4 KiB pages seen " + std::to_string(value(r, "result.nonzero")));
   bool ok = expect(value(r, "after_first.thp_fault_alloc") > 0, "no huge page was allocated");
   ok &= expect(reuse > 0, "no huge folio was reused");
+  ok &= expect(value(r, "result.nonzero") > 0, "no reused huge folio showed its previous content");
+  if (profile.active()) {
+    // Every call of folio_zero_user() clears one folio, so the whole run makes
+    // no more calls than it counted cleared folios.
+    std::uint64_t calls = profile.hits();
+    diag("whole run: folio_zero_user() called " + std::to_string(calls) + " times, nozero_thp_clear=" +
+         std::to_string(delta.thp_clear) + " nozero_thp_reuse=" + std::to_string(delta.thp_reuse));
+    ok &= expect(calls <= delta.thp_clear, "folio_zero_user() ran for a reused folio");
+  } else {
+    diag("the ftrace function profiler is not available: folio_zero_user() calls not counted");
+  }
   return ok;
 }
 

@@ -44,4 +44,4 @@ fi
 
 echo "booting $image ($variant)"
 exec "$bench" vm exec --kernel "$image" --uid 0 --cpus 2 --memory 2048 \
-	--timeout 2400 -- "$kselftest"
+	--thp madvise --cwd / --timeout 2400 -- "$kselftest"
