@@ -685,6 +685,7 @@ bool test_nondumpable() {
 }
 
 std::string g_suid_copy;  // setuid-root copy of this binary on the private tmpfs
+std::string g_bin_dir;    // where nozero-kselftest was started from: the workload programs sit beside it
 
 bool test_setuid_exec() {
   bool ok = true;
@@ -791,6 +792,68 @@ bool test_malloc_program() {
   return ok && expect(phases == 2, "the malloc program did not report both phases");
 }
 
+std::string workload(const std::string& name) { return g_bin_dir + "/" + name; }
+
+std::optional<std::string> need_workloads() {
+  if (!g_supported) return "MAP_NOZERO not supported by this kernel";
+  for (const char* name : {"nzmmap-test", "smiffy", "ebizzy-nz", "nozero-exec"}) {
+    if (access(workload(name).c_str(), X_OK) != 0)
+      return std::string("workload program ") + name + " not found in " + g_bin_dir;
+  }
+  return std::nullopt;
+}
+
+// The project's workload programs: smiffy as uid 1001 must find no non-zero
+// page while uid 1000 runs nzmmap-test -N and ebizzy-nz -N.
+bool test_workloads_keep_owners_apart() {
+  Counters start = Counters::now();
+  Child nzmmap = spawn({kDonorUid, false, workload("nzmmap-test")},
+                       {"-N", "-p", "512", "-i", "1000000", "--sleep-ms", "0"});
+  Child ebizzy = spawn({kDonorUid, false, workload("ebizzy-nz")}, {"-N", "-m", "-t", "1", "-S", "600"});
+  bool ok = true;
+  std::uint64_t pages = 0;
+  for (int round = 0; round < 2; ++round) {
+    ChildResult r = run({kScannerUid, false, workload("smiffy")}, {"-p", "1024", "-i", "50"});
+    ok &= expect(r.status == 0, "smiffy found a non-zero page or failed (status " + std::to_string(r.status) + "): " +
+                                    r.output.substr(0, 2000));
+    unsigned long long iterations = 0, scanned = 0, nonzero = 0;
+    if (std::sscanf(r.output.c_str(), "%llu iterations, %llu pages scanned, %llu not zero", &iterations, &scanned,
+                    &nonzero) == 3) {
+      pages += scanned;
+      ok &= expect(nonzero == 0, "smiffy reported " + std::to_string(nonzero) + " non-zero pages");
+    } else {
+      ok &= expect(false, "smiffy printed no summary line: " + r.output.substr(0, 500));
+    }
+  }
+  kill(nzmmap.pid, SIGTERM);
+  kill(ebizzy.pid, SIGTERM);
+  wait_child(nzmmap);
+  wait_child(ebizzy);
+  Counters delta = Counters::now() - start;
+  diag("smiffy (uid 1001) scanned " + std::to_string(pages) + " pages while nzmmap-test -N and ebizzy-nz -N ran as "
+       "uid 1000; " + delta.describe());
+  ok &= expect(pages >= 100000, "fewer than 100000 pages scanned");
+  ok &= expect(delta.reuse > 0, "the uid 1000 workloads recycled nothing, so the scan proved nothing");
+
+  // nozero-exec runs an unmodified malloc-heavy program in no-zero mode.
+  ChildResult m = run({kDonorUid, false, workload("nozero-exec")},
+                      {"--", g_self, "--role", "malloc", "--pages", "64", "--iterations", "200"});
+  ok &= child_ok(m, "nozero-exec malloc program");
+  diag("nozero-exec: " + m.output);
+  std::istringstream lines(m.output);
+  std::string line;
+  int phases = 0;
+  while (std::getline(lines, line)) {
+    unsigned long long reuse = 0, clear = 0;
+    char name[16] = {};
+    if (std::sscanf(line.c_str(), "phase %15s reuse=%llu clear=%llu", name, &reuse, &clear) != 3) continue;
+    ++phases;
+    ok &= expect(reuse > 0, std::string("nozero-exec: no reuse in the ") + name + " phase");
+  }
+  ok &= expect(phases == 2, "nozero-exec: the malloc program did not report both phases");
+  return ok;
+}
+
 bool thp_available() {
   auto setting = read_file("/sys/kernel/mm/transparent_hugepage/enabled");
   return setting && (setting->find("[madvise]") != std::string::npos || setting->find("[always]") != std::string::npos);
@@ -893,6 +956,8 @@ int run_suite() {
     std::printf("1..0 # SKIP must run as root to switch users\n");
     return kExitSkip;
   }
+  std::error_code ec;
+  g_bin_dir = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path().string();
   std::string error;
   if (!prepare_setuid_copy(error)) {
     std::printf("1..0 # SKIP %s\n", error.c_str());
@@ -928,6 +993,7 @@ int run_suite() {
       {"brk2 BRK_NOZERO heap reuses pages", need_series, test_brk2},
       {"malloc program reuses heap pages", need_series, test_malloc_program},
       {"huge folios reused without clearing", need_thp, test_thp_reuse},
+      {"workload programs keep owners apart", need_workloads, test_workloads_keep_owners_apart},
   };
 
   std::printf("1..%zu\n", tests.size());
