@@ -1,9 +1,12 @@
 #include "nozero/cli.h"
 
+#include <unistd.h>
+
 #include <cctype>
 #include <charconv>
 #include <cmath>
 #include <exception>
+#include <filesystem>
 #include <iostream>
 #include <limits>
 #include <sstream>
@@ -172,6 +175,21 @@ CLI::Option* add_json_option(CLI::App& app, JsonDestination& destination) {
   option->each([&destination](const std::string&) { destination.enabled = true; });
   option->option_text("[=FILE]");
   return option;
+}
+
+void validate_json_destination(const JsonDestination& destination) {
+  if (!destination.enabled || destination.to_stdout()) return;
+  std::filesystem::path path(destination.path);
+  std::filesystem::path directory = path.parent_path().empty() ? "." : path.parent_path();
+  std::error_code error;
+  if (!std::filesystem::is_directory(directory, error)) {
+    throw UsageError("--json: directory " + directory.string() + " of " + destination.path +
+                     " does not exist: create it or choose another FILE");
+  }
+  if (::access(directory.c_str(), W_OK) != 0) {
+    throw UsageError("--json: directory " + directory.string() + " of " + destination.path +
+                     " is not writable: choose another FILE");
+  }
 }
 
 std::ostream& text_stream(const JsonDestination& destination) {

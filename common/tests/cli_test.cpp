@@ -139,6 +139,14 @@ TEST(Options, JsonDoesNotTakeNextArgument) {
   EXPECT_EQ(rest, std::vector<std::string>{"file.json"});
 }
 
+TEST(Options, JsonDestinationDirectoryMustExist) {
+  EXPECT_NO_THROW(validate_json_destination(JsonDestination{true, "-"}));
+  EXPECT_NO_THROW(validate_json_destination(JsonDestination{false, "/nonexistent/x.json"}));
+  EXPECT_NO_THROW(validate_json_destination(JsonDestination{true, "relative.json"}));
+  EXPECT_EQ(usage_error_of([] { validate_json_destination(JsonDestination{true, "/nonexistent/x.json"}); }),
+            "--json: directory /nonexistent of /nonexistent/x.json does not exist: create it or choose another FILE");
+}
+
 enum class Color { red, green };
 
 TEST(Options, ChoiceOptionMapsName) {

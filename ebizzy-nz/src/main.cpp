@@ -60,6 +60,7 @@ int main(int argc, char** argv) {
   return nozero::cli::run_program(app, argc, argv, [&] {
     std::ostream& text = nozero::cli::text_stream(options.json);
     ebizzy::validate(options, nozero::mem_available_bytes(), std::cerr);
+    nozero::cli::validate_json_destination(options.json);
 
     nozero::NozeroSupport support = nozero::detect_nozero_support();
     if (options.nozero) {

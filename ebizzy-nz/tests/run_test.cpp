@@ -129,6 +129,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"AlwaysAndNeverMmap", {"-m", "-M"}, "-m,--always-mmap and -M,--never-mmap cannot be combined"},
         BadInput{"NozeroAndNeverMmap", {"-N", "-M"}, "-N,--nozero and -M,--never-mmap cannot be combined"},
         BadInput{"ChunkSizeBeyondMemory", {"-s", "1T", "-S", "1"}, "-s,--chunk-size: 1099511627776 needs"},
+        BadInput{"JsonInMissingDirectory", {"-S", "1", "--json=/nonexistent/e.json"}, "--json: directory /nonexistent"},
         BadInput{"UnknownOption", {"--no-such-option"}, "The following argument was not expected: --no-such-option"}));
 
 TEST(EbizzyRun, MemoryErrorNamesRange) {

@@ -246,6 +246,7 @@ int cc_sim_main(int argc, char** argv) {
     }
 
     validate(options, nozero::mem_available_bytes(), std::cerr);
+    nozero::cli::validate_json_destination(options.json);
     std::ostream& text = nozero::cli::text_stream(options.json);
     nozero::NozeroSupport support = nozero::detect_nozero_support();
     if (options.nozero) {

@@ -92,6 +92,7 @@ int nozero_exec_main(int argc, char** argv) {
     options.command = app.remaining();
     if (!options.command.empty() && options.command.front() == "--") options.command.erase(options.command.begin());
     if (options.command.empty()) throw nozero::cli::UsageError("missing CMD: usage: nozero-exec [--json[=FILE]] [--] CMD [ARG...]");
+    nozero::cli::validate_json_destination(options.json);
 
     nozero::NozeroSupport support = nozero::detect_nozero_support();
     std::string warning = nozero::unsupported_warning(support);

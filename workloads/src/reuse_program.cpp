@@ -83,6 +83,7 @@ int reuse_program_main(ReuseProgram program, int argc, char** argv) {
 
   return nozero::cli::run_program(app, argc, argv, [&] {
     resolve_reuse_options(program, options, nozero::mem_available_bytes(), std::cerr);
+    nozero::cli::validate_json_destination(options.json);
     std::ostream& text = nozero::cli::text_stream(options.json);
     nozero::NozeroSupport support = nozero::detect_nozero_support();
     if (options.nozero) request_nozero(program_name(program), support, program == ReuseProgram::nzmalloc_test);

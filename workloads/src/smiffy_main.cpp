@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   return nozero::cli::run_program(app, argc, argv, [&] {
     bool mapping_given = app.get_option("--mapping")->count() > 0;
     workloads::resolve_smiffy_options(options, mapping_given, nozero::mem_available_bytes(), std::cerr);
+    nozero::cli::validate_json_destination(options.json);
     std::ostream& text = nozero::cli::text_stream(options.json);
     nozero::NozeroSupport support = nozero::detect_nozero_support();
     bool nozero_requested = options.mapping != workloads::SmiffyMapping::plain;

@@ -85,6 +85,10 @@ struct JsonDestination {
 // the next argument.
 CLI::Option* add_json_option(CLI::App& app, JsonDestination& destination);
 
+// Throws UsageError when --json=FILE names a file in a directory that does not
+// exist or is not writable, so a long run does not end in a write error.
+void validate_json_destination(const JsonDestination& destination);
+
 // The stream for human-readable output: stderr when the JSON document goes to
 // stdout, so stdout stays parseable, and stdout otherwise.
 std::ostream& text_stream(const JsonDestination& destination);
