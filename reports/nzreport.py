@@ -76,7 +76,7 @@ def plain_axis(axis):
 
 
 def number(value, digits=5):
-    """A value with `digits` significant digits; large values without an exponent."""
+    """Format a value with `digits` significant digits, and large values without an exponent."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
     if isinstance(value, float) and math.isinf(value):
@@ -99,7 +99,7 @@ def p_value(p):
 
 
 def table_html(header, rows, css_class=""):
-    """An HTML table; cells are escaped unless given as ("html", markup)."""
+    """Build an HTML table. Cells are escaped unless given as ("html", markup)."""
     def cell(value):
         if isinstance(value, tuple) and value[0] == "html":
             return value[1]

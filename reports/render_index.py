@@ -2,9 +2,9 @@
 """Render the index of a directory of nozero-bench reports: index.json -> index.html.
 
 `nozero-bench report --index DIR` writes DIR/index.json (schema
-nozero-bench/report-index) from every DIR/NAME/report.json, newest first; this
-script draws the trend of each headline metric across those reports and links
-every report. It reads nothing but index.json.
+nozero-bench/report-index) from every DIR/NAME/report.json, newest first. This
+script links every report and draws the trend of each headline metric across
+them. It reads nothing but index.json.
 
     /usr/bin/python3 reports/render_index.py DIR/index.json --out DIR
 """

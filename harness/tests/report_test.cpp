@@ -97,6 +97,29 @@ TEST(ReportData, CaveatsNameEmulationPmuAndProjection) {
   EXPECT_TRUE(contains_text(report["warnings"], "cc-sim/nozero: 1 run(s) did not finish"));
 }
 
+TEST(ReportData, SaysWhatWasNotMeasured) {
+  const json report = build("tcg-sparse.json");
+  EXPECT_TRUE(contains_text(report["caveats"], "clear_page time was not measured: function profiler not enabled"));
+  EXPECT_TRUE(contains_text(report["caveats"], "The perf profile was not measured: perf not found in the guest"));
+  EXPECT_TRUE(contains_text(report["caveats"], "No projection to hardware timings: the host results have no"));
+  const json& ebizzy = workload(report, "ebizzy-m");
+  EXPECT_TRUE(ebizzy["arms"]["nozero"]["clear_page"].is_null());
+  EXPECT_TRUE(ebizzy["arms"]["nozero"]["perf"].is_null());
+  EXPECT_TRUE(ebizzy["arms"]["nozero"]["leak_check"].is_null());
+  EXPECT_FALSE(ebizzy["arms"]["nozero"]["metrics"].contains("clear_page_hits"));
+}
+
+TEST(ReportCommand, RendersSparseResults) {
+  const auto dir = output_dir("report-sparse");
+  const auto result =
+      run_nozero_bench("report '" + fixture("results/tcg-sparse.json").string() + "' --out '" + dir.string() + "'");
+  ASSERT_EQ(result.exit_status, 0) << result.output;
+  const std::string html = read_text(dir / "report.html");
+  EXPECT_NE(html.find("plot-samples-ebizzy-m"), std::string::npos);
+  EXPECT_EQ(html.find("plot-clear-page-ebizzy-m"), std::string::npos);
+  EXPECT_NE(html.find("No projection: the host results have no nzbench-clear benchmark"), std::string::npos);
+}
+
 TEST(ReportCommand, WritesMarkdownAndSelfContainedHtml) {
   const auto dir = output_dir("report-command");
   const auto result =

@@ -237,7 +237,7 @@ ResultsComparison compare_results(const LoadedResults& stored_baseline, const Lo
     result.geometric_means.push_back({key.first, key.second, logs.size(), std::exp(sum / static_cast<double>(logs.size()))});
   }
 
-  // Runs that did not finish shrink the samples; say so.
+  // Warn about runs that did not finish, because they shrink the samples.
   for (const LoadedResults* side : {&baseline, &candidate}) {
     const std::string& name = side == &baseline ? options.baseline_name : options.candidate_name;
     for (const auto& [workload, entry] : side->workloads) {

@@ -209,7 +209,7 @@ void derive_metrics(const fs::path& path, const std::string& pointer, const json
       vmstat.value("nozero_clear", json{}).is_number()) {
     const double reused = vmstat["nozero_reuse"].get<double>();
     const double cleared = vmstat["nozero_clear"].get<double>();
-    // Only faults in VM_NOZERO mappings count, so an arm that never asks has no rate.
+    // Only faults in VM_NOZERO mappings count, so an arm that never requested MAP_NOZERO has no rate.
     if (reused + cleared > 0) {
       derive("reused_rate", "fraction", Better::higher, reused / (reused + cleared));
     }

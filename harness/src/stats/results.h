@@ -29,7 +29,7 @@ struct MetricSeries {
   std::vector<int> repetitions;  // the repetition index of each value
 };
 
-// What the arms of one workload measured, keyed by arm and then by metric.
+// Measurements of one workload, keyed by arm and then by metric.
 struct WorkloadResults {
   std::map<std::string, std::map<std::string, MetricSeries>> arms;
   // Runs that did not finish (status failed, timeout or missing), per arm.
