@@ -164,9 +164,23 @@ void fault_in(benchmark::State& state, PageSize size, Arm arm) {
   if (skip_unsupported(state, arm)) {
     return;
   }
+  // One untimed iteration first: the MAP_NOZERO arm can only reuse pages that an
+  // earlier unmap of a MAP_NOZERO region freed, so without it a run of a single
+  // iteration (a short --benchmark_min_time in an emulated guest) would measure
+  // only cleared faults. The THP probe is that iteration for huge pages.
   Label label;
-  if (size == PageSize::huge && !probe_huge_pages(state, arm, label)) {
-    return;
+  if (size == PageSize::huge) {
+    if (!probe_huge_pages(state, arm, label)) {
+      return;
+    }
+  } else {
+    std::string error;
+    auto warm_up = Region::map(size, arm, error);
+    if (!warm_up) {
+      state.SkipWithError(error.c_str());
+      return;
+    }
+    warm_up->touch();
   }
 
   const VmStat before = read_vmstat();
