@@ -1,6 +1,7 @@
 // Derived numbers from the JSON output of nzbench-fault and nzbench-clear: the
-// share of a page fault that clearing costs, the speed-up that skipping the clear
-// could give at most, the physical-limit line, and the measured MAP_NOZERO speed-up.
+// share of a page fault that a user-space clear costs, the speed-up that removing a
+// clear of that cost would give, the physical-limit line, and the measured MAP_NOZERO
+// speed-up.
 #pragma once
 
 #include <map>

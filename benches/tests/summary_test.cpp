@@ -131,7 +131,7 @@ TEST(Summarise, ShareOfFault) {
   const auto& cold = summary["clear_share_of_fault"]["4k"]["cold"];
   EXPECT_EQ(cold["status"], "measured");
   EXPECT_DOUBLE_EQ(cold["share"].get<double>(), 0.05);
-  EXPECT_DOUBLE_EQ(cold["max_speedup"].get<double>(), 1.0 / 0.95);
+  EXPECT_DOUBLE_EQ(cold["speedup_without_clear"].get<double>(), 1.0 / 0.95);
   EXPECT_DOUBLE_EQ(summary["clear_share_of_fault"]["4k"]["hot"]["share"].get<double>(), 0.01);
   EXPECT_EQ(summary["clear_share_of_fault"]["thp"]["cold"]["status"], "missing");
 }
@@ -140,7 +140,7 @@ TEST(Summarise, ClearSlowerThanFault) {
   const auto summary = summarise({file("a.json", json::array({page_run("fault_4k/baseline", 100.0),
                                                               page_run("clear/rep_stosb/4k/cold", 150.0)}))});
   const auto& cold = summary["clear_share_of_fault"]["4k"]["cold"];
-  EXPECT_TRUE(cold["max_speedup"].is_null());
+  EXPECT_TRUE(cold["speedup_without_clear"].is_null());
   EXPECT_TRUE(cold.contains("note"));
 }
 
@@ -163,6 +163,7 @@ TEST(Summarise, NozeroThpSpeedupMeetsTarget) {
   const auto& thp = summary["nozero"]["fault_thp"];
   EXPECT_EQ(thp["status"], "measured");
   EXPECT_DOUBLE_EQ(thp["speedup"].get<double>(), 8.0);
+  EXPECT_DOUBLE_EQ(thp["removed_share"].get<double>(), 1.0 - 50.0 / 400.0);
   EXPECT_DOUBLE_EQ(thp["reuse_share"].get<double>(), 7.0 / 8.0);
   EXPECT_DOUBLE_EQ(thp["target_speedup"].get<double>(), 5.0);
   EXPECT_TRUE(thp["target_met"].get<bool>());
@@ -227,7 +228,7 @@ TEST(FormatSummary, LabelsEveryTiming) {
   EXPECT_NE(text.find("measured on TCG guest"), std::string::npos) << text;
   EXPECT_NE(text.find("2000.0 ns per 4 KiB page, 2.05 GB/s [TCG guest]"), std::string::npos) << text;
   EXPECT_NE(text.find("= 5.0% of the fault"), std::string::npos) << text;
-  EXPECT_NE(text.find("speed-up 8.00x"), std::string::npos) << text;
+  EXPECT_NE(text.find("speed-up 8.00x (removes 87.5% of the fault)"), std::string::npos) << text;
   EXPECT_NE(text.find("target 5x met"), std::string::npos) << text;
 }
 
