@@ -111,6 +111,7 @@ SmiffyResult run_smiffy(const SmiffyOptions& options, std::ostream& log) {
   }
   result.elapsed_s = clock.elapsed_s();
   result.usage = nozero::usage_between(usage_start, nozero::capture_rusage(RUSAGE_SELF));
+  if (options.bound.stop_requested()) result.stopped_by = "signal";
   return result;
 }
 
@@ -138,6 +139,7 @@ void add_to_report(nozero::WorkloadReport& report, const SmiffyResult& result, s
   }
   leaks["reported"] = reported;
   leaks["not_reported"] = result.nonzero_pages - result.leaks.size();
+  leaks["stopped_by"] = result.stopped_by;
 }
 
 }  // namespace workloads

@@ -19,11 +19,18 @@ namespace workloads {
 
 enum class SmiffyMapping { plain, nozero, both };
 
+// Without -i or -S smiffy scans until SIGINT or SIGTERM, as the 2007 smiffy ran
+// until it was killed.
+inline constexpr std::uint64_t kSmiffyDefaultIterations = 0;
+inline constexpr std::uint64_t kSmiffyDefaultSleepMs = 100;
+
 const char* to_string(SmiffyMapping mapping);
 
 struct SmiffyOptions {
   std::uint64_t pages = 256;
-  RunBound bound;
+  // Unbounded unless -i or -S is given, with a pause that keeps smiffy's share of
+  // the CPU small while it runs beside a measured workload.
+  RunBound bound{0, 0, kSmiffyDefaultSleepMs, nullptr};
   SmiffyMapping mapping = SmiffyMapping::both;
   bool nozero_only = false;  // -N, the same as --mapping=nozero
   std::uint64_t max_reports = 20;
@@ -31,7 +38,6 @@ struct SmiffyOptions {
   nozero::cli::JsonDestination json;
 };
 
-inline constexpr std::uint64_t kSmiffyDefaultIterations = 100;
 
 void add_smiffy_options(CLI::App& app, SmiffyOptions& options);
 // Throws nozero::cli::UsageError for -N with --mapping and for memory.
@@ -54,9 +60,11 @@ struct SmiffyResult {
   std::vector<Leak> leaks;
   double elapsed_s = 0;
   nozero::ResourceUsage usage;
+  // "bound" when -i or -S ended the run, "signal" when SIGINT or SIGTERM did.
+  std::string stopped_by = "bound";
 };
 
-// Scans until the bound ends the run. Each non-zero page is reported to `log` as
+// Scans until the bound or bound.stop_flag ends the run. Each non-zero page is reported to `log` as
 // it is found, up to options.max_reports.
 SmiffyResult run_smiffy(const SmiffyOptions& options, std::ostream& log);
 

@@ -1,5 +1,7 @@
+#include <signal.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <iostream>
 
 #include "nozero/exit_status.h"
@@ -7,11 +9,30 @@
 #include "nozero/nozero_support.h"
 #include "smiffy.h"
 
+namespace {
+
+volatile std::sig_atomic_t stop_signal = 0;
+
+void request_stop(int signal_number) { stop_signal = signal_number; }
+
+// SIGINT and SIGTERM end the scan after the current mapping, so the document is
+// still written: the harness stops smiffy with SIGINT when a workload ends.
+void install_stop_handlers() {
+  struct sigaction action {};
+  action.sa_handler = request_stop;
+  sigemptyset(&action.sa_mask);
+  ::sigaction(SIGINT, &action, nullptr);
+  ::sigaction(SIGTERM, &action, nullptr);
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   CLI::App app{
       "smiffy: map anonymous pages (plain and MAP_NOZERO), fault each in and report every page that was not "
-      "zero, with its address and first non-zero words. Exits 1 if it found any. Run it as a user that owns no "
-      "other process: it must never see another user's data."};
+      "zero, with its address and first non-zero words. Exits 1 if it found any. Without -i or -S it runs until "
+      "SIGINT or SIGTERM, then writes its document. Run it as a user that owns no other process: it must never "
+      "see another user's data."};
   nozero::cli::configure_app(app, "smiffy");
   workloads::SmiffyOptions options;
   workloads::add_smiffy_options(app, options);
@@ -26,6 +47,8 @@ int main(int argc, char** argv) {
     std::string warning = nozero::unsupported_warning(support);
     if (nozero_requested && !warning.empty()) std::cerr << "smiffy: warning: " << warning << "\n";
 
+    install_stop_handlers();
+    options.bound.stop_flag = &stop_signal;
     workloads::SmiffyResult result = workloads::run_smiffy(options, std::cerr);
     text << result.iterations << " iterations, " << result.pages_scanned << " pages scanned, "
          << result.nonzero_pages << " not zero\n";

@@ -104,6 +104,14 @@ SmiffyOptions parse_smiffy(std::vector<std::string> args) {
   return options;
 }
 
+TEST(SmiffyOptions, UnboundedByDefault) {
+  SmiffyOptions options = parse_smiffy({});
+  EXPECT_EQ(options.bound.iterations, 0u);
+  EXPECT_EQ(options.bound.seconds, 0);
+  EXPECT_EQ(options.bound.sleep_ms, kSmiffyDefaultSleepMs);
+  EXPECT_EQ(parse_smiffy({"-i", "3"}).bound.iterations, 3u);
+}
+
 TEST(SmiffyOptions, NozeroSelectsNozeroMappings) {
   EXPECT_EQ(parse_smiffy({}).mapping, SmiffyMapping::both);
   EXPECT_EQ(parse_smiffy({"-N"}).mapping, SmiffyMapping::nozero);

@@ -1,6 +1,7 @@
 // Runs the built workload programs and checks their documents, output and exit statuses.
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <filesystem>
 
 #include "nozero/nozero_support.h"
@@ -104,7 +105,7 @@ TEST(NzmallocTest, BrkModeWithNozero) {
 // ---- smiffy --------------------------------------------------------------------
 
 TEST(Smiffy, CleanKernelExitsZero) {
-  ProgramOutput output = run(SMIFFY_PATH, {"-p", "64", "-i", "5", "--json"});
+  ProgramOutput output = run(SMIFFY_PATH, {"-p", "64", "-i", "5", "--sleep-ms", "0", "--json"});
   ASSERT_EQ(output.exit_status, 0) << output.err;
   nlohmann::json document = parse_document(output.out);
   expect_workload_document(document, "smiffy");
@@ -115,6 +116,27 @@ TEST(Smiffy, CleanKernelExitsZero) {
   EXPECT_TRUE(document["leaks"]["uid"].is_number_integer());
   EXPECT_EQ(document["nozero"]["requested"], true);
   EXPECT_EQ(document["parameters"]["mapping"], "both");
+  EXPECT_EQ(document["leaks"]["stopped_by"], "bound");
+}
+
+TEST(Smiffy, SigintEndsUnboundedScan) {
+  // The harness runs smiffy without a bound beside a workload and stops it with SIGINT.
+  ProgramOutput output = nozero::testing::run_program_and_signal({SMIFFY_PATH, "-p", "16", "--json"},
+                                                                 std::chrono::milliseconds(500), SIGINT);
+  ASSERT_EQ(output.exit_status, 0) << output.err;
+  nlohmann::json document = parse_document(output.out);
+  expect_workload_document(document, "smiffy");
+  EXPECT_EQ(document["leaks"]["stopped_by"], "signal");
+  EXPECT_GE(metric_value(document, "iterations"), 2);
+  EXPECT_TRUE(document["parameters"]["bound"]["iterations"].is_null());
+  EXPECT_EQ(document["parameters"]["bound"]["sleep_ms"], 100);
+}
+
+TEST(Smiffy, SigtermEndsScan) {
+  ProgramOutput output = nozero::testing::run_program_and_signal({SMIFFY_PATH, "-p", "16", "-S", "60", "--json"},
+                                                                 std::chrono::milliseconds(300), SIGTERM);
+  ASSERT_EQ(output.exit_status, 0) << output.err;
+  EXPECT_EQ(parse_document(output.out)["leaks"]["stopped_by"], "signal");
 }
 
 TEST(Smiffy, PlainMappingDoesNotRequestNozero) {

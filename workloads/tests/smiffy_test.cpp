@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <sstream>
 
 #include "nozero/meminfo.h"
@@ -14,6 +15,7 @@ TEST(Smiffy, FreshMappingsHaveNoLeaks) {
   SmiffyOptions options;
   options.pages = 32;
   options.bound.iterations = 3;
+  options.bound.sleep_ms = 0;
   std::ostringstream log;
   SmiffyResult result = run_smiffy(options, log);
   EXPECT_EQ(result.iterations, 3u);
@@ -21,6 +23,17 @@ TEST(Smiffy, FreshMappingsHaveNoLeaks) {
   EXPECT_EQ(result.nonzero_pages, 0u);
   EXPECT_EQ(result.nonzero_per_iteration, (std::vector<double>{0, 0, 0}));
   EXPECT_EQ(log.str(), "");
+}
+
+TEST(Smiffy, StopFlagEndsRun) {
+  volatile std::sig_atomic_t stop = 1;
+  SmiffyOptions options;
+  options.pages = 4;
+  options.bound.stop_flag = &stop;
+  std::ostringstream log;
+  SmiffyResult result = run_smiffy(options, log);
+  EXPECT_EQ(result.iterations, 0u);
+  EXPECT_EQ(result.stopped_by, "signal");
 }
 
 TEST(Smiffy, MappingChoiceSetsPagesScanned) {

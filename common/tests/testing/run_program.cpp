@@ -43,6 +43,11 @@ std::string read_all(int fd) {
 }  // namespace
 
 ProgramOutput run_program(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
+  return run_program_and_signal(argv, timeout + timeout, 0, timeout);
+}
+
+ProgramOutput run_program_and_signal(const std::vector<std::string>& argv, std::chrono::milliseconds delay,
+                                     int signal_number, std::chrono::milliseconds timeout) {
   if (argv.empty()) throw std::invalid_argument("run_program: argv is empty");
   int out_fd = open_capture_file();
   int err_fd = open_capture_file();
@@ -63,12 +68,18 @@ ProgramOutput run_program(const std::vector<std::string>& argv, std::chrono::mil
   }
 
   ProgramOutput output;
-  auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto start = std::chrono::steady_clock::now();
+  auto deadline = start + timeout;
+  bool signalled = signal_number == 0;
   int status = 0;
   for (;;) {
     pid_t done = ::waitpid(pid, &status, WNOHANG);
     if (done == pid) break;
     if (done < 0 && errno != EINTR) throw std::system_error(errno, std::generic_category(), "waitpid");
+    if (!signalled && std::chrono::steady_clock::now() > start + delay) {
+      ::kill(pid, signal_number);
+      signalled = true;
+    }
     if (std::chrono::steady_clock::now() > deadline) {
       output.timed_out = true;
       ::kill(pid, SIGKILL);

@@ -21,6 +21,11 @@ struct ProgramOutput {
 ProgramOutput run_program(const std::vector<std::string>& argv,
                           std::chrono::milliseconds timeout = std::chrono::seconds(120));
 
+// Like run_program(), but sends `signal_number` to the program after `delay`.
+ProgramOutput run_program_and_signal(const std::vector<std::string>& argv, std::chrono::milliseconds delay,
+                                     int signal_number,
+                                     std::chrono::milliseconds timeout = std::chrono::seconds(120));
+
 // A new empty directory under $TMPDIR (or /tmp), removed by the destructor.
 class TemporaryDirectory {
  public:
