@@ -46,7 +46,11 @@ int run_and_report(const Options& options, const std::vector<char*>& argv, const
   nozero::Stopwatch clock;
   pid_t pid = ::fork();
   if (pid < 0) throw std::system_error(errno, std::generic_category(), "fork failed");
-  if (pid == 0) ::_exit(opt_in_and_exec(argv, set_nozero));
+  if (pid == 0) {
+    // The document takes stdout, so the command's own output goes to stderr.
+    if (options.json.to_stdout()) ::dup2(STDERR_FILENO, STDOUT_FILENO);
+    ::_exit(opt_in_and_exec(argv, set_nozero));
+  }
 
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0) {
@@ -86,7 +90,10 @@ int nozero_exec_main(int argc, char** argv) {
       "executable; 127 CMD was not found.");
   app.prefix_command();
   Options options;
-  nozero::cli::add_json_option(app, options.json);
+  nozero::cli::add_json_option(app, options.json)
+      ->description(
+          "Run CMD as a child and write the nozero-bench/workload document to stdout, or atomically to FILE "
+          "with --json=FILE. With the document on stdout, CMD's stdout goes to stderr");
 
   return nozero::cli::run_program(app, argc, argv, [&] {
     options.command = app.remaining();

@@ -258,6 +258,13 @@ TEST(NozeroExec, JsonReportsCommand) {
   EXPECT_GE(metric_value(document, "wall_s"), 0);
 }
 
+TEST(NozeroExec, JsonKeepsStdoutParseable) {
+  ProgramOutput output = run(NOZERO_EXEC_PATH, {"--json", "--", "/bin/sh", "-c", "echo from-command"});
+  EXPECT_EQ(output.exit_status, 0) << output.err;
+  expect_workload_document(parse_document(output.out), "nozero-exec");
+  EXPECT_NE(output.err.find("from-command\n"), std::string::npos) << output.err;
+}
+
 TEST(NozeroExec, JsonWrapsWorkload) {
   nozero::testing::TemporaryDirectory dir;
   std::string path = dir.path() + "/exec.json";
