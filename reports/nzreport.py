@@ -72,7 +72,10 @@ def figure_html(figure, plot_id, caption):
 
 def plain_axis(axis):
     """Tick labels as plain numbers with thousands separators, never an offset or 1e6."""
-    axis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda value, _: number(value, 4)))
+    def tick(value, _position):
+        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+
+    axis.set_major_formatter(matplotlib.ticker.FuncFormatter(tick))
 
 
 def number(value, digits=5):

@@ -260,7 +260,7 @@ def projection_tables(projection):
     inputs = [[key, value] for key, value in projection.items()
               if not isinstance(value, (dict, list)) and key not in ("kind", "available")]
     workloads = projection.get("workloads") or []
-    header = []
+    header = ["workload"] if workloads else []
     for entry in workloads:
         header += [key for key in entry if key not in header]
     rows = [[number(entry[key]) if isinstance(entry.get(key), float) else entry.get(key, "") for key in header]
