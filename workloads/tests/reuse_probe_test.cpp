@@ -76,7 +76,7 @@ TEST(ReuseLoop, SecondsBoundStopsLoop) {
   ReuseResult result = run_reuse_loop(bound, source, false, log);
   EXPECT_GE(result.elapsed_s, 0.1);
   EXPECT_LT(result.elapsed_s, 2.0);
-  EXPECT_GE(result.iterations, 2u);
+  EXPECT_GE(result.iterations, 1u);
   EXPECT_LE(result.iterations, 11u);
 }
 

@@ -40,6 +40,18 @@ std::string read_all(int fd) {
   return text;
 }
 
+// True when /proc/PID/status lists a handler for `signal_number` in SigCgt.
+bool catches_signal(pid_t pid, int signal_number) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("SigCgt:", 0) != 0) continue;
+    unsigned long long mask = std::stoull(line.substr(7), nullptr, 16);
+    return (mask >> (signal_number - 1)) & 1;
+  }
+  return false;
+}
+
 }  // namespace
 
 ProgramOutput run_program(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
@@ -76,7 +88,7 @@ ProgramOutput run_program_and_signal(const std::vector<std::string>& argv, std::
     pid_t done = ::waitpid(pid, &status, WNOHANG);
     if (done == pid) break;
     if (done < 0 && errno != EINTR) throw std::system_error(errno, std::generic_category(), "waitpid");
-    if (!signalled && std::chrono::steady_clock::now() > start + delay) {
+    if (!signalled && std::chrono::steady_clock::now() > start + delay && catches_signal(pid, signal_number)) {
       ::kill(pid, signal_number);
       signalled = true;
     }

@@ -21,7 +21,10 @@ struct ProgramOutput {
 ProgramOutput run_program(const std::vector<std::string>& argv,
                           std::chrono::milliseconds timeout = std::chrono::seconds(120));
 
-// Like run_program(), but sends `signal_number` to the program after `delay`.
+// Like run_program(), but sends `signal_number` to the program once `delay` has
+// passed and the program has installed a handler for it (read from SigCgt in
+// /proc/PID/status), so a slow start on a busy machine cannot turn the signal
+// into a kill.
 ProgramOutput run_program_and_signal(const std::vector<std::string>& argv, std::chrono::milliseconds delay,
                                      int signal_number,
                                      std::chrono::milliseconds timeout = std::chrono::seconds(120));
