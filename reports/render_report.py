@@ -168,8 +168,9 @@ def headline_rows(report):
     return rows
 
 
-HEADLINE_HEADER = ["workload", "metric", "arms", "baseline median", "arm median", "change", "95% CI", "p",
-                   "verdict"]
+def headline_header(measured_on):
+    return ["workload", "metric", "arms", f"baseline median ({measured_on})", f"arm median ({measured_on})",
+            "change", "95% CI", "p", "verdict"]
 
 
 def arm_summary_rows(workload):
@@ -190,8 +191,9 @@ def arm_summary_rows(workload):
     return rows
 
 
-ARM_SUMMARY_HEADER = ["metric", "arm", "unit", "n", "median", "mean", "stddev", "CV", "min", "max",
-                      "outliers (modified z > 3.5)"]
+def arm_summary_header(measured_on):
+    return ["metric", "arm", "unit", "n", f"median ({measured_on})", "mean", "stddev", "CV", "min", "max",
+            "outliers (modified z > 3.5)"]
 
 
 def comparison_rows(workload):
@@ -320,7 +322,7 @@ def render(report):
                    "metrics the workloads report. Change is median(arm) / median(baseline) - 1; the interval is "
                    "a 95% percentile bootstrap; p is a two-sided Mann-Whitney U test.")
     rows = headline_rows(report)
-    page.table(HEADLINE_HEADER, rows)
+    page.table(headline_header(measured_on), rows)
     headline = [c for w in report["workloads"] for c in w["comparisons"]
                 if c["headline"] and c["ratio"]["ratio"] is not None]
     if headline:
@@ -334,7 +336,7 @@ def render(report):
         page.figure(samples_figure(workload, measured_on), f"samples-{name}",
                     f"Every repetition of every metric per arm: box of quartiles, one dot per repetition, "
                     f"outliers circled in red ({measured_on}).")
-        page.table(ARM_SUMMARY_HEADER, arm_summary_rows(workload))
+        page.table(arm_summary_header(measured_on), arm_summary_rows(workload))
         page.paragraph(f"* {DERIVED_NOTE}.")
         if workload["comparisons"]:
             page.heading(3, "Arms against baseline")
