@@ -68,9 +68,9 @@ std::string localversion(bool patched) { return patched ? "-nozero" : "-unpatche
 // 15 s (every second, rewritten in place, when stderr is a terminal).
 class MakeProgress {
  public:
-  MakeProgress(const BuildOptions& options, std::ofstream& log)
-      : options_(options), log_(log), started_(Clock::now()), last_print_(started_),
-        terminal_(!options.progress && ::isatty(STDERR_FILENO) == 1) {}
+  MakeProgress(const BuildOptions& options, std::ofstream& log, const fs::path& tree)
+      : options_(options), log_(log), tree_prefix_(tree.string() + "/"), started_(Clock::now()),
+        last_print_(started_), terminal_(!options.progress && ::isatty(STDERR_FILENO) == 1) {}
 
   void feed(std::string_view chunk) {
     log_.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
@@ -82,6 +82,8 @@ class MakeProgress {
       if (line.starts_with("  CC ") || line.starts_with("  AS ")) {
         ++objects_;
         last_object_ = line.substr(line.find_last_of(' ') + 1);
+        // Host tools such as objtool are named by absolute path.
+        if (last_object_.starts_with(tree_prefix_)) last_object_.erase(0, tree_prefix_.size());
       }
     }
     auto now = Clock::now();
@@ -109,6 +111,7 @@ class MakeProgress {
 
   const BuildOptions& options_;
   std::ofstream& log_;
+  std::string tree_prefix_;
   Clock::time_point started_;
   Clock::time_point last_print_;
   bool terminal_;
@@ -376,7 +379,7 @@ KernelBuild build_kernel(const BuildOptions& options) {
     std::string local = "LOCALVERSION=" + localversion(inputs.patched);
     report(options, "compiling bzImage with make -j" + std::to_string(jobs) + " (log " +
                         log_path.string() + ")");
-    MakeProgress progress(options, log);
+    MakeProgress progress(options, log, tree);
     run_step({"make", "-j" + std::to_string(jobs), local, "bzImage"}, tree, make_env, log,
              log_path, "make bzImage", [&](std::string_view chunk) { progress.feed(chunk); });
     progress.finish();

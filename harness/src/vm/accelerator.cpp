@@ -26,6 +26,12 @@ constexpr const char* kCacheSchema = "nozero-bench/kvm-probe";
 
 std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 
+// Appends what follows from KVM being unusable to a probe's reason.
+std::string fall_back_to_tcg(std::string reason) {
+  while (!reason.empty() && reason.back() == '.') reason.pop_back();
+  return reason + ", so guests run under TCG";
+}
+
 }  // namespace
 
 ProbeResult probe_firmware_boot(const std::string& qemu, Accelerator accelerator,
@@ -185,7 +191,7 @@ AcceleratorChoice choose_accelerator(Accelerator requested, const VmConfig& conf
   if (kvm_fd < 0) {
     std::string why = errno == ENOENT ? "/dev/kvm does not exist"
                                       : "cannot open /dev/kvm: " + std::string{std::strerror(errno)};
-    return {Accelerator::tcg, why + ", so guests run under TCG", false, "", {}};
+    return {Accelerator::tcg, fall_back_to_tcg(why), false, "", {}};
   }
   ::close(kvm_fd);
 
@@ -196,7 +202,7 @@ AcceleratorChoice choose_accelerator(Accelerator requested, const VmConfig& conf
     bool settled = cached && (cached->accelerator == Accelerator::tcg ||
                               cached->kind == ProbeKind::kernel_boot || !have_kernel);
     if (settled) {
-      if (cached->accelerator == Accelerator::tcg) cached->reason += ", so guests run under TCG";
+      if (cached->accelerator == Accelerator::tcg) cached->reason = fall_back_to_tcg(cached->reason);
       cached->reason += " (cached result of the probe at " + cached->probed_at + ", " +
                         cache_file.string() + ")";
       return *cached;
@@ -207,7 +213,7 @@ AcceleratorChoice choose_accelerator(Accelerator requested, const VmConfig& conf
   write_probe_cache(cache_file, host, probe);
   AcceleratorChoice choice;
   choice.accelerator = probe.usable ? Accelerator::kvm : Accelerator::tcg;
-  choice.reason = probe.usable ? probe.reason : probe.reason + ", so guests run under TCG";
+  choice.reason = probe.usable ? probe.reason : fall_back_to_tcg(probe.reason);
   choice.probed_at = utc_timestamp(std::chrono::system_clock::now());
   choice.kind = probe.kind;
   return choice;

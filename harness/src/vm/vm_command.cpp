@@ -74,18 +74,20 @@ void write_chunk(FILE* stream, std::string_view chunk) {
 }
 
 int run_exec(const ExecOptions& options) {
+  // Check the options first, so a typo is reported before the kernel lookup.
   vm::VmConfig config;
-  config.kernel_image = options.kernel.empty() ? vm::default_kernel_image(options.cache_dir)
-                                               : options.kernel;
   config.cpus = options.cpus;
   config.memory_mib = vm::parse_memory_mib(options.memory);
   config.thp = options.thp;
   vm::check_thp_mode(config.thp);
+  config.accelerator = parse_accelerator(options.accel);
+  config.timeout = std::chrono::seconds{options.timeout_s};
   config.extra_cmdline = options.append;
   if (!options.share.empty()) config.share_dir = std::filesystem::absolute(options.share);
   config.console_log = options.console_log;
-  config.accelerator = parse_accelerator(options.accel);
-  config.timeout = std::chrono::seconds{options.timeout_s};
+  auto env = parse_env(options.env);
+  config.kernel_image = options.kernel.empty() ? vm::default_kernel_image(options.cache_dir)
+                                               : options.kernel;
   if (options.show_console)
     config.console_sink = [](std::string_view chunk) { write_chunk(stderr, chunk); };
   if (!options.quiet)
@@ -95,7 +97,7 @@ int run_exec(const ExecOptions& options) {
   command.argv = options.command;
   command.uid = options.uid;
   command.gid = options.gid ? *options.gid : primary_gid(options.uid);
-  command.env = parse_env(options.env);
+  command.env = env;
   command.cwd = options.cwd.empty() ? std::filesystem::current_path() : options.cwd;
 
   if (!options.quiet) std::cerr << "vm exec: kernel " << config.kernel_image.string() << "\n";
