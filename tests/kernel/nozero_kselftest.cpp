@@ -999,9 +999,11 @@ int run_suite() {
   std::printf("1..%zu\n", tests.size());
   std::fflush(stdout);
   int number = 0;
+  int skipped = 0;
   for (const Test& t : tests) {
     ++number;
     if (auto reason = t.enabled()) {
+      ++skipped;
       std::printf("ok %d %s # SKIP %s\n", number, t.name.c_str(), reason->c_str());
       std::fflush(stdout);
       continue;
@@ -1011,7 +1013,7 @@ int run_suite() {
     std::printf("%sok %d %s\n", passed ? "" : "not ", number, t.name.c_str());
     std::fflush(stdout);
   }
-  std::printf("# Totals: pass:%d fail:%d\n", number - g_failed, g_failed);
+  std::printf("# Totals: pass:%d fail:%d skip:%d\n", number - g_failed - skipped, g_failed, skipped);
   return g_failed ? 1 : 0;
 }
 
