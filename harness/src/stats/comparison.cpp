@@ -61,7 +61,7 @@ Comparison compare_series(const MetricSeries& baseline, const MetricSeries& cand
 
   // Too few repetitions: the exact test cannot reach alpha whatever the data.
   const double floor = min_two_sided_p(baseline.values.size(), candidate.values.size());
-  if (floor >= options.alpha) {
+  if (options.warn_per_series && floor >= options.alpha) {
     comparison.warnings.push_back(
         label + ": " + std::to_string(baseline.values.size()) + " repetitions in " + baseline_name + " and " +
         std::to_string(candidate.values.size()) + " in " + candidate_name +

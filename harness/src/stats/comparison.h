@@ -20,7 +20,8 @@ struct CompareOptions {
   double cv_warning = 0.05;
   std::size_t resamples = kDefaultResamples;
   std::uint64_t seed = kDefaultSeed;
-  // False leaves out series_warnings, for callers that warn once per series.
+  // False leaves out series_warnings and the warning about too few repetitions, for
+  // callers that warn once per series or per arm.
   bool warn_per_series = true;
   std::vector<std::string> metrics;  // empty: every metric
   std::vector<std::string> arms;     // empty: every arm

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <tuple>
 
 #include "stats/format.h"
 
@@ -33,19 +35,22 @@ GateResult evaluate_gate(const LoadedResults& stored, const LoadedResults& new_r
                                    "suite skipped the workload or every run of it failed");
   }
 
+  // Metrics that too few repetitions leave undecidable, per (workload/arm, baseline n, results n).
+  std::map<std::tuple<std::string, std::size_t, std::size_t>, std::vector<std::string>> too_few;
   for (Comparison& row : comparison.rows) {
     if (options.metrics.empty() && !row.headline) {
       continue;  // derived metrics are checked only when named
     }
     GateCheck check;
     const std::string label = row.workload + "/" + row.arm + " " + row.metric;
-    const double floor = min_two_sided_p(row.baseline.n, row.candidate.n);
-    if (floor >= options.alpha) {
-      gate.errors.push_back(label + ": " + std::to_string(row.baseline.n) + " repetitions in the baseline and " +
-                            std::to_string(row.candidate.n) + " in the results cannot reach p < " +
-                            format_double("%g", options.alpha) + " (smallest possible p " +
-                            format_double("%.3f", floor) + "), so the gate could never fail; run at least " +
-                            std::to_string(min_repetitions_for(options.alpha)) + " repetitions per arm");
+    if (options.metrics.empty() && row.verdict == Verdict::not_comparable) {
+      // A counter that is 0 in the baseline (reused pages in the baseline arm) has no
+      // percent change; it is skipped unless named with --metric.
+      gate.warnings.push_back(label + ": not checked, the baseline median is 0 so no percent change exists");
+      continue;
+    }
+    if (min_two_sided_p(row.baseline.n, row.candidate.n) >= options.alpha) {
+      too_few[{row.workload + "/" + row.arm, row.baseline.n, row.candidate.n}].push_back(row.metric);
     }
     for (const std::string& warning : row.warnings) {
       gate.warnings.push_back(warning);
@@ -79,6 +84,18 @@ GateResult evaluate_gate(const LoadedResults& stored, const LoadedResults& new_r
     }
     check.comparison = std::move(row);
     gate.checks.push_back(std::move(check));
+  }
+  for (const auto& [key, metrics] : too_few) {
+    const auto& [series, baseline_n, results_n] = key;
+    std::string names;
+    for (const std::string& metric : metrics) {
+      names += (names.empty() ? "" : ", ") + metric;
+    }
+    gate.errors.push_back(series + ": " + std::to_string(baseline_n) + " repetitions in the baseline and " +
+                          std::to_string(results_n) + " in the results cannot reach p < " + format_double("%g", options.alpha) + " (smallest possible p " +
+                          format_double("%.3f", min_two_sided_p(baseline_n, results_n)) +
+                          "), so the gate could never fail on " + names + "; run at least " +
+                          std::to_string(min_repetitions_for(options.alpha)) + " repetitions per arm");
   }
   if (gate.checks.empty() && gate.errors.empty()) {
     gate.errors.push_back("no metric to check: the baseline " + baseline.path.string() +

@@ -331,6 +331,7 @@ ordered_json build_report(const std::vector<LoadedResults>& sources, const Repor
     workload["arms"] = arms;
 
     ordered_json comparisons = ordered_json::array();
+    std::set<std::string> too_few;  // one warning per arm, not per metric
     const auto baseline = entry.arms.find("baseline");
     if (baseline == entry.arms.end()) {
       warnings.push_back(name + ": no baseline arm, so no arm is compared; run the suite with the baseline arm");
@@ -349,6 +350,14 @@ ordered_json build_report(const std::vector<LoadedResults>& sources, const Repor
           comparison.workload = name;
           comparison.arm = arm;
           comparison.metric = metric;
+          const double floor = min_two_sided_p(comparison.baseline.n, comparison.candidate.n);
+          if (floor >= options.alpha) {
+            too_few.insert(name + ": " + std::to_string(comparison.baseline.n) + " repetitions in baseline and " +
+                           std::to_string(comparison.candidate.n) + " in " + arm + " cannot reach p < " +
+                           format_double("%g", options.alpha) + " (the smallest possible p is " +
+                           format_double("%.3f", floor) + "), so no change can be significant; run at least " +
+                           std::to_string(min_repetitions_for(options.alpha)) + " repetitions per arm");
+          }
           for (const std::string& warning : comparison.warnings) {
             warnings.push_back(warning);
           }
@@ -371,6 +380,9 @@ ordered_json build_report(const std::vector<LoadedResults>& sources, const Repor
           comparisons.push_back(row);
         }
       }
+    }
+    for (const std::string& warning : too_few) {
+      warnings.push_back(warning);
     }
     workload["comparisons"] = comparisons;
     workloads.push_back(workload);

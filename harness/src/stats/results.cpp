@@ -168,12 +168,12 @@ void read_metrics(const fs::path& path, const std::string& pointer, const json& 
     }
     const std::string unit = string_member(path, metric, where, "unit");
     add_value(path, where, arm[name], unit, read_better(path, where, metric), value.get<double>(), repetition);
-    arm[name].headline = true;
+    arm[name].headline = !is_derived_metric(name);
   }
 }
 
 // Metrics the report and the gate derive from the other sections of a run, when the
-// workload does not report them itself.
+// run does not carry them in its metrics already (the suite runner adds them there).
 void derive_metrics(const fs::path& path, const std::string& pointer, const json& run,
                     std::map<std::string, MetricSeries>& arm, int repetition) {
   const auto derive = [&](const char* name, const char* unit, Better better, double value) {
@@ -256,6 +256,10 @@ void read_runs(LoadedResults& results) {
 }  // namespace
 
 std::string to_string(Better better) { return better == Better::higher ? "higher" : "lower"; }
+
+bool is_derived_metric(const std::string& name) {
+  return name == "wall_s" || name == "clear_page_hits" || name == "clear_page_us" || name == "reused_rate";
+}
 
 LoadedResults load_results(const fs::path& file_or_directory) {
   std::error_code error;

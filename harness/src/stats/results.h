@@ -83,4 +83,8 @@ std::vector<std::string> metric_names(const LoadedResults& results);
 
 std::string to_string(Better better);
 
+// True for wall_s, clear_page_hits, clear_page_us and reused_rate: diagnostics the
+// harness derives from a run, never a workload's headline metric.
+bool is_derived_metric(const std::string& name);
+
 }  // namespace nozero::stats
