@@ -54,6 +54,7 @@ struct Request {
   std::string cwd = "/";
   std::string share_dir;
   std::string hostname = "nozero-guest";
+  std::string thp;
   // The largest 9p message the virtio transport accepts.
   unsigned msize = 512000;
 };
@@ -176,12 +177,26 @@ Request read_request() {
     request.cwd = json.at("cwd").get<std::string>();
     request.share_dir = json.at("share_dir").get<std::string>();
     request.hostname = json.value("hostname", request.hostname);
+    request.thp = json.value("thp", request.thp);
     request.msize = json.value("msize", request.msize);
     if (request.argv.empty()) fail("the request has an empty argv");
     return request;
   } catch (const nlohmann::json::exception& error) {
     fail(std::string{"invalid request: "} + error.what());
   }
+}
+
+// The kernel ignores transparent_hugepage= on guests with less than 512 MiB
+// (hugepage_init() turns THP off there), so set the mode again through sysfs.
+void set_thp_mode(const std::string& mode) {
+  if (mode.empty()) return;
+  const char* path = "/sys/kernel/mm/transparent_hugepage/enabled";
+  int fd = ::open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) fail(std::string{"cannot set THP mode "} + mode + ": " + path + ": " + errno_text());
+  bool written = ::write(fd, mode.data(), mode.size()) == static_cast<ssize_t>(mode.size());
+  int error = errno;
+  ::close(fd);
+  if (!written) fail("cannot set THP mode " + mode + ": " + std::strerror(error));
 }
 
 // Host root (read-only 9p) + tmpfs upper = a writable overlay, then the switch to it.
@@ -206,6 +221,7 @@ void enter_root(const Request& request) {
   mount_or_fail("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "");
   mount_or_fail("tracefs", "/sys/kernel/tracing", "tracefs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "");
   mount_or_fail("debugfs", "/sys/kernel/debug", "debugfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "");
+  set_thp_mode(request.thp);
   mount_or_fail("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "gid=5,mode=620,ptmxmode=666");
   mount_or_fail("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
 

@@ -131,6 +131,7 @@ std::string request_json(const VmConfig& config, const GuestCommand& command) {
       {"cwd", command.cwd.string()},
       {"share_dir", config.share_dir.empty() ? std::string{} : fs::canonical(config.share_dir).string()},
       {"hostname", "nozero-guest"},
+      {"thp", config.thp},
   };
   return request.dump();
 }
@@ -236,7 +237,8 @@ std::string first_lines(const std::string& text, std::size_t count) {
 std::string describe_failure(const VmConfig& config, const RunState& state,
                              const ExecResult& result, const std::string& channel_error) {
   std::string console = "console log: " + result.console_log.string();
-  std::string tail = "\nlast lines of the console log:\n" + console_tail(result.console_log, 15);
+  std::string last_lines = console_tail(result.console_log, 15);
+  std::string tail = last_lines.empty() ? "" : "\nlast lines of the console log:\n" + last_lines;
   if (result.timed_out) {
     std::string where = state.command_started
                             ? "the command was still running"
