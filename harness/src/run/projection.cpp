@@ -1,0 +1,148 @@
+#include "run/projection.h"
+
+#include <algorithm>
+#include <map>
+#include <vector>
+
+#include "run/results.h"
+#include "stats/statistics.h"
+
+namespace nozero::run {
+
+namespace {
+
+constexpr const char* kClearBenchmark4k = "clear/rep_stosb/4k/cold";
+constexpr const char* kClearBenchmark2m = "clear/rep_stosb/2m/cold";
+constexpr double kPagesPer2m = 512;
+
+// Median of ns_per_page over the iteration entries of one benchmark name.
+std::optional<double> ns_per_page(const nlohmann::json& document, const std::string& name) {
+  std::vector<double> values;
+  for (const nlohmann::json& entry : document.value("benchmarks", nlohmann::json::array())) {
+    if (entry.value("name", "") != name && entry.value("run_name", "") != name) continue;
+    if (entry.value("run_type", "iteration") != "iteration") continue;
+    if (entry.contains("error_occurred") && entry["error_occurred"].get<bool>()) continue;
+    if (entry.contains("ns_per_page") && entry["ns_per_page"].is_number()) {
+      values.push_back(entry["ns_per_page"].get<double>());
+    }
+  }
+  if (values.empty()) return std::nullopt;
+  return stats::median(values);
+}
+
+std::optional<double> number(const nlohmann::json& object, const char* key) {
+  if (!object.is_object() || !object.contains(key) || !object[key].is_number()) return std::nullopt;
+  return object[key].get<double>();
+}
+
+bool measured(const nlohmann::json& run, const std::string& arm) {
+  return run.value("arm", "") == arm && run.value("status", "") == "ok" && !run.value("warmup", false);
+}
+
+}  // namespace
+
+std::optional<ClearCost> host_clear_cost(const nlohmann::json& host_results, std::string& why_not) {
+  if (!host_results.is_object()) {
+    why_not = "no host results";
+    return std::nullopt;
+  }
+  for (const nlohmann::json& benchmark : host_results.value("benchmarks", nlohmann::json::array())) {
+    if (benchmark.value("status", "") != "ok" || !benchmark.contains("document")) continue;
+    std::optional<double> small = ns_per_page(benchmark["document"], kClearBenchmark4k);
+    std::optional<double> large = ns_per_page(benchmark["document"], kClearBenchmark2m);
+    if (!small) continue;
+    ClearCost cost;
+    cost.ns_per_4k = *small;
+    // Without the 2 MiB result, a 2 MiB clear costs 512 clears of 4 KiB.
+    cost.ns_per_2m = large ? *large * kPagesPer2m : *small * kPagesPer2m;
+    cost.source = std::string{"host benchmark "} + benchmark.value("name", "") + ": " + kClearBenchmark4k +
+                  (large ? std::string{" and "} + kClearBenchmark2m : std::string{" (2 MiB as 512 x 4 KiB)"});
+    return cost;
+  }
+  why_not = std::string{"the host results have no "} + kClearBenchmark4k +
+            " benchmark (add nzbench-clear to the suite's [[benchmark]] with on_host = true)";
+  return std::nullopt;
+}
+
+nlohmann::ordered_json make_projection(const nlohmann::json& guest_results, const nlohmann::json& host_results) {
+  nlohmann::ordered_json projection = {{"kind", "estimate"}};
+  std::string why_not;
+  std::optional<ClearCost> cost = host_clear_cost(host_results, why_not);
+  if (!cost) {
+    projection["available"] = false;
+    projection["reason"] = why_not;
+    return projection;
+  }
+  projection["available"] = true;
+  projection["method"] =
+      "clears avoided on the host = host page faults x (nozero_reuse, nozero_thp_reuse) per fault in the "
+      "guest's nozero runs; time saved = clears avoided x the host's cost of one clear";
+  projection["host_clear_ns_per_4k"] = cost->ns_per_4k;
+  projection["host_clear_ns_per_2m"] = cost->ns_per_2m;
+  projection["clear_cost_source"] = cost->source;
+  projection["measured_on"] = "host (clear cost, faults, CPU time); TCG or KVM guest (reuse per fault)";
+
+  // Per workload: reuse per fault from the guest's nozero runs.
+  std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> reuse;
+  for (const nlohmann::json& run : guest_results.value("runs", nlohmann::json::array())) {
+    if (!measured(run, "nozero")) continue;
+    std::optional<double> faults = number(run.value("rusage", nlohmann::json()), "minflt");
+    const nlohmann::json vmstat = run.value("vmstat_delta", nlohmann::json());
+    std::optional<double> pages = number(vmstat, "nozero_reuse");
+    if (!faults || *faults <= 0 || !pages) continue;
+    // The leak checker's own reuse is not the workload's.
+    double own = std::max(0.0, *pages - leak_checker_nozero_faults(run));
+    auto& [small, large] = reuse[run["workload"].get<std::string>()];
+    small.push_back(own / *faults);
+    large.push_back(number(vmstat, "nozero_thp_reuse").value_or(0) / *faults);
+  }
+
+  nlohmann::ordered_json workloads = nlohmann::ordered_json::array();
+  for (const auto& [workload, per_fault] : reuse) {
+    nlohmann::ordered_json entry = {{"workload", workload}};
+    double small = stats::median(per_fault.first);
+    double large = stats::median(per_fault.second);
+    entry["guest_reused_pages_per_fault"] = small;
+    entry["guest_reused_thp_per_fault"] = large;
+
+    std::vector<double> faults, cpu, wall, share;
+    for (const nlohmann::json& run : host_results.value("runs", nlohmann::json::array())) {
+      if (run.value("workload", "") != workload || !measured(run, "baseline")) continue;
+      const nlohmann::json rusage = run.value("rusage", nlohmann::json());
+      std::optional<double> minflt = number(rusage, "minflt");
+      std::optional<double> user = number(rusage, "utime_s");
+      std::optional<double> system = number(rusage, "stime_s");
+      if (!minflt || !user || !system) continue;
+      faults.push_back(*minflt);
+      cpu.push_back(*user + *system);
+      if (auto seconds = number(run, "wall_s")) wall.push_back(*seconds);
+      const nlohmann::json perf = run.value("perf", nlohmann::json());
+      if (auto clear_share = number(perf, "clear_page_share")) share.push_back(*clear_share);
+    }
+    if (faults.empty()) {
+      entry["available"] = false;
+      entry["reason"] = "no successful host run of this workload";
+      workloads.push_back(std::move(entry));
+      continue;
+    }
+    double host_faults = stats::median(faults);
+    double host_cpu = stats::median(cpu);
+    double avoided_small = host_faults * small;
+    double avoided_large = host_faults * large;
+    double saving_s = (avoided_small * cost->ns_per_4k + avoided_large * cost->ns_per_2m) * 1e-9;
+    entry["available"] = true;
+    entry["host_faults"] = host_faults;
+    entry["host_cpu_s"] = host_cpu;
+    if (!wall.empty()) entry["host_wall_s"] = stats::median(wall);
+    entry["estimated_clears_avoided_4k"] = avoided_small;
+    entry["estimated_clears_avoided_thp"] = avoided_large;
+    entry["estimated_saving_s"] = saving_s;
+    entry["estimated_saving_share_of_cpu"] = host_cpu > 0 ? saving_s / host_cpu : 0.0;
+    if (!share.empty()) entry["host_clear_page_share"] = stats::median(share);
+    workloads.push_back(std::move(entry));
+  }
+  projection["workloads"] = workloads;
+  return projection;
+}
+
+}  // namespace nozero::run

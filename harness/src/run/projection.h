@@ -1,0 +1,37 @@
+// The projection: what MAP_NOZERO would save on this host's hardware, estimated
+// from the guest's count of clears avoided and the host's measured cost of a clear.
+//
+// Guest timings are emulated and cannot be transferred, but counts can: the guest
+// measures, per page fault of the workload, how many 4 KiB pages (nozero_reuse) and
+// large folios (nozero_thp_reuse) were handed over without clearing. The host run of
+// the same workload gives its fault count and CPU time on real hardware, and the
+// host clearing benchmark (rep stosb, the instruction clear_page_erms uses, on a
+// cold buffer) the cost of one 4 KiB and one 2 MiB clear. Then
+//   clears avoided on the host = host faults * guest reuse per fault
+//   time saved                 = clears avoided * cost of one clear
+// The estimate ignores that a skipped clear also leaves the cache as it was; the
+// host's perf share of clear_page is reported beside it as the measured ceiling.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace nozero::run {
+
+struct ClearCost {
+  double ns_per_4k = 0;
+  double ns_per_2m = 0;
+  std::string source;
+};
+
+// The host's clear cost from the benchmarks of a host results document
+// (nzbench-clear clear/rep_stosb/{4k,2m}/cold). Sets why_not when it is absent.
+std::optional<ClearCost> host_clear_cost(const nlohmann::json& host_results, std::string& why_not);
+
+// The "projection" block of results.json. host_results may be null; the block then
+// says why there is no projection.
+nlohmann::ordered_json make_projection(const nlohmann::json& guest_results, const nlohmann::json& host_results);
+
+}  // namespace nozero::run

@@ -1,0 +1,72 @@
+// results.json (schema nozero-bench/results, docs/results-format.md): creating it
+// with every planned run marked "missing", turning each run's capture into its
+// entry, and reading it back for --resume.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "run/schedule.h"
+#include "run/suite.h"
+
+namespace nozero::run {
+
+inline constexpr const char* kResultsSchema = "nozero-bench/results";
+inline constexpr int kResultsVersion = 1;
+inline constexpr const char* kResultsFile = "results.json";
+
+// The host part of the context block: hostname, CPU model, CPUs, memory, kernel.
+nlohmann::ordered_json host_context();
+
+// A new results document: the context, the order and one "missing" entry per run.
+nlohmann::ordered_json initial_results(const Suite& suite, const Schedule& schedule,
+                                       const std::string& measured_on);
+
+// Rebuilds the schedule stored in a results document (its context.order).
+Schedule schedule_from_results(const nlohmann::json& results);
+
+// Turns a capture document into a results.json run entry: copies the measurements,
+// adds the metrics the harness derives (wall_s, nozero_reuse_rate,
+// nozero_thp_reuse_rate, nozero_reuse_per_fault, clear_page_hits)
+// and labels it with measured_on. Paths stored in the entry are relative to the
+// result directory.
+nlohmann::ordered_json run_entry_from_capture(const nlohmann::json& capture, const std::string& measured_on,
+                                              const std::string& run_dir_relative);
+
+// Stores the summarised perf profile in the entry and derives clear_page_cpu_ms:
+// clear_page's share of the samples times the workload's user and system time.
+void add_perf_summary(nlohmann::ordered_json& entry, const nlohmann::ordered_json& perf);
+
+// The entry of a run that produced no capture: status missing, failed or timeout.
+nlohmann::ordered_json run_entry_without_capture(const PlannedRun& run, const std::string& status,
+                                                 const std::string& error, const std::string& measured_on);
+
+// Reads and checks a results document; throws CommandError naming the file.
+nlohmann::ordered_json load_results(const std::filesystem::path& path);
+void save_results(const std::filesystem::path& path, const nlohmann::ordered_json& results);
+
+// "runs/0007": where run `index` keeps its files.
+std::string run_dir_name(std::size_t index);
+
+// True for a run a resumed suite runs again: missing, failed or timeout.
+bool needs_rerun(const nlohmann::json& run_entry);
+
+// Faults in MAP_NOZERO mappings of a run: the share that reused a page,
+// (nozero_reuse - s) / (nozero_reuse - s + nozero_clear), where s is the leak
+// checker's own MAP_NOZERO faults. The vmstat counters are system-wide and smiffy
+// reuses its own pages, so counting all of s as reuse makes this a lower bound of
+// the workload's rate.
+std::optional<double> reused_rate(const nlohmann::json& run_entry);
+// nozero_thp_reuse / (nozero_thp_reuse + nozero_thp_clear): large folios.
+std::optional<double> thp_reused_rate(const nlohmann::json& run_entry);
+// The leak checker's MAP_NOZERO faults recorded in the run's leak_check block.
+double leak_checker_nozero_faults(const nlohmann::json& run_entry);
+// Calls of clear_page_* (every 4 KiB clear, those inside folio_zero_user too).
+std::optional<double> clear_page_hits(const nlohmann::json& run_entry);
+
+}  // namespace nozero::run
