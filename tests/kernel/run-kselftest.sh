@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # Build the guest kernel (patched or unpatched), boot it and run
 # nozero-kselftest in it as root.
 #
@@ -44,5 +44,21 @@ if [ ! -f "$image" ]; then
 fi
 
 echo "booting $image ($variant)"
-exec "$bench" vm exec --kernel "$image" --uid 0 --cpus 2 --memory 2048 \
-	--thp madvise --cwd / --timeout 2400 -- "$kselftest"
+"$bench" vm exec --kernel "$image" --uid 0 --cpus 2 --memory 2048 \
+	--thp madvise --cwd / --timeout 2400 -- "$kselftest" | tee "$log"
+status=${PIPESTATUS[0]}
+if [ "$status" -ne 0 ]; then
+	exit "$status"
+fi
+
+# The program skips the series' tests when the kernel lacks it, so check that
+# each kernel is the one this case expects: a patched build that lost the
+# series must fail here, not pass with skips.
+if [ "$variant" = patched ] && grep -q 'MAP_NOZERO not supported' "$log"; then
+	echo "the patched kernel does not support MAP_NOZERO: check kernel-patches/ and the build log" >&2
+	exit 1
+fi
+if [ "$variant" = unpatched ] && ! grep -q 'MAP_NOZERO not supported' "$log"; then
+	echo "the unpatched kernel reports MAP_NOZERO support: the --no-patches build applied the series" >&2
+	exit 1
+fi
