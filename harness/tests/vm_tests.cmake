@@ -34,10 +34,10 @@ add_test(NAME kernel_build_patched
   COMMAND nozero-bench kernel build --cache-dir ${NOZERO_TEST_KERNEL_CACHE} --jobs 2)
 add_test(NAME kernel_build_unpatched
   COMMAND nozero-bench kernel build --no-patches --cache-dir ${NOZERO_TEST_KERNEL_CACHE} --jobs 2)
-set_tests_properties(kernel_build_patched PROPERTIES
-  FIXTURES_SETUP kernel_patched RESOURCE_LOCK kernel_build TIMEOUT 3000)
-set_tests_properties(kernel_build_unpatched PROPERTIES
-  FIXTURES_SETUP kernel_unpatched RESOURCE_LOCK kernel_build TIMEOUT 3000)
+# One fixture with two setup tests: gtest_discover_tests cannot pass a list as a
+# property value, so the boot tests name a single fixture.
+set_tests_properties(kernel_build_patched kernel_build_unpatched PROPERTIES
+  FIXTURES_SETUP guest_kernels RESOURCE_LOCK kernel_build TIMEOUT 3000)
 
 add_executable(vm_boot_tests vm_boot_test.cpp)
 target_link_libraries(vm_boot_tests PRIVATE nzh_vm GTest::gtest_main)
@@ -47,4 +47,4 @@ target_compile_definitions(vm_boot_tests PRIVATE
   NOZERO_TEST_OUTPUT="${NOZERO_VM_TEST_OUTPUT}")
 add_dependencies(vm_boot_tests nozero-bench)
 gtest_discover_tests(vm_boot_tests PROPERTIES
-  FIXTURES_REQUIRED "kernel_patched;kernel_unpatched" TIMEOUT 300)
+  FIXTURES_REQUIRED guest_kernels TIMEOUT 300)
