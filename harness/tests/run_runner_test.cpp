@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "core/errors.h"
+#include "run/progress.h"
 #include "run/projection.h"
 #include "run/results.h"
 #include "run/suite_runner.h"
@@ -357,6 +358,37 @@ TEST(Projection, SaysWhyWhenTheClearCostIsMissing) {
   EXPECT_FALSE(projection["available"].get<bool>());
   EXPECT_NE(projection["reason"].get<std::string>().find("clear/rep_stosb/4k/cold"), std::string::npos);
   EXPECT_NE(format_projection(projection).find("not available"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace nozero::run
+
+namespace nozero::run {
+namespace {
+
+TEST(RunProgress, EstimatesFromFinishedRuns) {
+  auto now = std::chrono::steady_clock::time_point{};
+  Progress progress([&now] { return now; });
+  progress.begin({"a", "b", "a", "b"}, 2);
+  EXPECT_FALSE(progress.remaining_s().has_value());
+
+  progress.boot_started();
+  now += std::chrono::seconds(10);  // boot
+  progress.guest_ready();
+  now += std::chrono::seconds(4);
+  std::string line = progress.run_finished("a baseline repetition 0", "ok");
+  EXPECT_EQ(line, "[1/4] a baseline repetition 0: ok | 14.0s elapsed, about 22.0s left");
+  // b unseen: the mean of all runs (4 s); a: 4 s; b: 4 s; one boot of 10 s left.
+  EXPECT_DOUBLE_EQ(*progress.remaining_s(), 4 + 4 + 4 + 10);
+
+  now += std::chrono::seconds(8);
+  progress.run_finished("b nozero repetition 0", "failed");
+  // a: 4 s, b: 8 s, one boot of 10 s.
+  EXPECT_DOUBLE_EQ(*progress.remaining_s(), 4 + 8 + 10);
+  now += std::chrono::seconds(2);
+  progress.boot_finished();
+  // The boot cost 10 s to start and 2 s to end.
+  EXPECT_DOUBLE_EQ(*progress.remaining_s(), 4 + 8 + 12);
 }
 
 }  // namespace

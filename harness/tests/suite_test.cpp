@@ -46,6 +46,7 @@ TEST(SuiteParse, MinimalSuiteGetsDefaults) {
   EXPECT_EQ(suite.workload_uid, 1000u);
   EXPECT_EQ(suite.leak_check.uid, 1001u);
   EXPECT_FALSE(suite.seed.has_value());
+  EXPECT_TRUE(suite.profile);
   EXPECT_EQ(suite.runs_per_boot, 0u);
   EXPECT_EQ(suite.sha256.size(), 64u);
 }

@@ -42,6 +42,7 @@ nlohmann::ordered_json to_json(const BootPlan& plan) {
           {"profiled_functions", plan.profiled_functions},
           {"set_thp", plan.set_thp},
           {"mount_tracefs", plan.mount_tracefs},
+          {"profile", plan.profile},
           {"runs", runs},
           {"benchmarks", benchmarks}};
 }
@@ -68,6 +69,7 @@ BootPlan boot_plan_from_json(const nlohmann::json& document) {
   plan.profiled_functions = document.at("profiled_functions").get<std::vector<std::string>>();
   plan.set_thp = document.at("set_thp").get<bool>();
   plan.mount_tracefs = document.at("mount_tracefs").get<bool>();
+  plan.profile = document.at("profile").get<bool>();
   for (const auto& entry : document.at("runs")) {
     RunSpec run;
     run.index = entry.at("index").get<std::size_t>();

@@ -69,6 +69,8 @@ struct BootPlan {
   // a missing tracefs is reported, not mounted.
   bool set_thp = true;
   bool mount_tracefs = true;
+  // perf record, kprobes and the function profiler (Suite::profile).
+  bool profile = true;
   std::vector<RunSpec> runs;
   std::vector<BenchmarkSpec> benchmarks;
 };

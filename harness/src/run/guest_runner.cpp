@@ -417,9 +417,16 @@ int run_boot_plan(const BootPlan& plan, const std::function<void(const std::stri
   std::filesystem::create_directories(plan.boot_dir);
   BootEnvironment environment;
   environment.switch_user = geteuid() == 0;
-  environment.perf = probe_perf(plan.boot_dir);
-  environment.profiler.emplace(plan.profiled_functions, plan.mount_tracefs);
-  if (std::optional<std::filesystem::path> tracefs = find_tracefs()) {
+  if (plan.profile) {
+    environment.perf = probe_perf(plan.boot_dir);
+  } else {
+    environment.perf.reason = "profiling is off in this suite (profile = false)";
+  }
+  environment.profiler.emplace(plan.profile ? plan.profiled_functions : std::vector<std::string>{},
+                               plan.mount_tracefs);
+  if (!plan.profile) {
+    environment.kprobes_reason = "profiling is off in this suite (profile = false)";
+  } else if (std::optional<std::filesystem::path> tracefs = find_tracefs()) {
     environment.kprobes = std::make_unique<KprobeHitCounter>(*tracefs, plan.clear_page_functions);
     environment.kprobes_reason = environment.kprobes->unavailable_reason();
   } else {

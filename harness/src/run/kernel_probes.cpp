@@ -125,6 +125,10 @@ std::optional<std::filesystem::path> find_tracefs() {
 }
 
 FunctionProfiler::FunctionProfiler(const std::vector<std::string>& wanted, bool may_mount) {
+  if (wanted.empty()) {
+    reason_ = "profiling is off: no function to profile was requested";
+    return;
+  }
   std::optional<std::filesystem::path> found = find_tracefs();
   if (!found && may_mount) {
     if (mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, nullptr) == 0) {

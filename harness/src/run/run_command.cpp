@@ -42,6 +42,7 @@ struct RunCommandOptions {
   bool dry_run = false;
   std::string kernel;
   std::string unpatched_kernel;
+  std::string kernel_cache;
   std::string accelerator = "auto";
 };
 
@@ -113,7 +114,7 @@ run::KernelImage kernel_from_build(const kernel::KernelBuild& build) {
 }
 
 // The kernel for one arm group: the given image, or the cached or new build.
-run::KernelImage resolve_kernel(const std::string& image, bool patched) {
+run::KernelImage resolve_kernel(const std::string& image, bool patched, const std::string& cache_dir) {
   if (!image.empty()) {
     if (!std::filesystem::exists(image)) throw CommandError("kernel image " + image + " does not exist");
     run::KernelImage kernel;
@@ -124,6 +125,7 @@ run::KernelImage resolve_kernel(const std::string& image, bool patched) {
   }
   kernel::BuildOptions options;
   options.apply_patches = patched;
+  options.cache_dir = cache_dir;
   options.progress = [](std::string_view line) { std::cerr << "nozero-bench run: kernel: " << line << "\n"; };
   if (auto cached = kernel::find_build(options)) return kernel_from_build(*cached);
   log_line(std::string{"building the "} + (patched ? "patched" : "unpatched") +
@@ -289,8 +291,10 @@ int run_command(const RunCommandOptions& options) {
   runner_options.result_dir = directory;
   runner_options.toolbox = toolbox;
   runner_options.accelerator = parse_accelerator(options.accelerator);
-  runner_options.patched = resolve_kernel(options.kernel, true);
-  if (suite.uses_arm(run::Arm::unpatched)) runner_options.unpatched = resolve_kernel(options.unpatched_kernel, false);
+  runner_options.patched = resolve_kernel(options.kernel, true, options.kernel_cache);
+  if (suite.uses_arm(run::Arm::unpatched)) {
+    runner_options.unpatched = resolve_kernel(options.unpatched_kernel, false, options.kernel_cache);
+  }
   runner_options.perf = host_perf();
   runner_options.stop_requested = &g_stop_requested;
   runner_options.log = log_line;
@@ -346,6 +350,8 @@ void add_run_command(CLI::App& app) {
                       "patched guest kernel image [default: the cached build, built if missing]");
   command->add_option("--unpatched-kernel", options->unpatched_kernel,
                       "kernel image of the unpatched arm [default: the cached --no-patches build]");
+  command->add_option("--kernel-cache", options->kernel_cache,
+                      "kernel cache to take or build the kernels in [default: as `kernel build`]");
   command->add_option("--accelerator", options->accelerator, "auto, kvm or tcg [default: auto]");
   command->add_flag("--list", options->list, "list the built-in suites and exit");
   command->add_flag("--dry-run", options->dry_run, "print the run order and boots, then exit");

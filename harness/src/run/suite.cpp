@@ -365,7 +365,7 @@ Suite parse_suite(std::string_view text, const std::string& source_name) {
   {
     TableReader reader(suite_table ? *suite_table : empty, source_name, "[suite]",
                        {"name", "description", "arms", "repetitions", "warmups", "seed",
-                        "runs_per_boot", "workload_uid", "timeout_s"});
+                        "runs_per_boot", "workload_uid", "timeout_s", "profile"});
     suite.name = reader.string("name", "");
     suite.description = reader.string("description", "");
     if (reader.has("arms")) parse_arms(reader, {});
@@ -379,6 +379,7 @@ Suite parse_suite(std::string_view text, const std::string& source_name) {
     }
     suite.runs_per_boot = static_cast<unsigned>(reader.integer("runs_per_boot", 0, 0, 100000));
     suite.workload_uid = static_cast<unsigned>(reader.integer("workload_uid", 1000, 1, 65533));
+    suite.profile = reader.boolean("profile", true);
   }
 
   const toml::table* vm_table = sub_table(root, "vm", source_name);

@@ -93,6 +93,9 @@ struct Suite {
   // 0: all runs of one kernel in one boot. N: a new boot after N runs.
   unsigned runs_per_boot = 0;
   unsigned workload_uid = 1000;
+  // perf record, the function profiler and the kprobes. Off, a run keeps its
+  // timing, rusage, vmstat and leak check, without their overhead.
+  bool profile = true;
   VmSettings vm;
   HostSettings host;
   LeakCheck leak_check;

@@ -200,6 +200,7 @@ SuiteRunner::BootOutcome SuiteRunner::boot(BootPlan plan, const KernelImage& ker
   plan.profiled_functions = kProfiledFunctions;
   plan.set_thp = options_.host_label.empty();
   plan.mount_tracefs = options_.host_label.empty();
+  plan.profile = suite_.profile;
   std::filesystem::path plan_path = outcome.boot_dir / "plan.json";
   write_file_atomically(plan_path, to_json(plan).dump(2) + "\n");
 

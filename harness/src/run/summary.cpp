@@ -18,6 +18,7 @@ struct ArmNumbers {
   std::vector<double> metric;
   std::vector<double> reused_rate;
   std::vector<double> clear_page_hits;
+  std::vector<double> clear_page_share;
   std::size_t total = 0;
   std::size_t ok = 0;
   long long leaks = 0;
@@ -94,6 +95,10 @@ std::map<std::string, WorkloadNumbers> collect(const nlohmann::json& results, st
       arm_numbers.reused_rate.push_back(*thp_rate);
     }
     if (auto hits = metric_value(run, "clear_page_hits")) arm_numbers.clear_page_hits.push_back(*hits);
+    const nlohmann::json perf = run.value("perf", nlohmann::json());
+    if (perf.is_object() && perf.contains("clear_page_share") && perf["clear_page_share"].is_number()) {
+      arm_numbers.clear_page_share.push_back(perf["clear_page_share"].get<double>());
+    }
     const nlohmann::json leak = run.value("leak_check", nlohmann::json());
     if (leak.is_object() && leak.contains("nonzero_pages") && leak["nonzero_pages"].is_number()) {
       arm_numbers.leaks += leak["nonzero_pages"].get<long long>();
@@ -164,7 +169,7 @@ std::string format_summary(const nlohmann::json& results) {
   out << std::left << std::setw(16) << "workload" << std::setw(22) << "metric";
   for (const std::string& arm : arms) out << std::setw(12) << arm;
   out << std::setw(8) << "ratio" << std::setw(9) << "reused" << std::setw(24) << "clear_page hits"
-      << std::setw(7) << "leaks" << "runs ok\n";
+      << std::setw(18) << "clear_page CPU" << std::setw(7) << "leaks" << "runs ok\n";
   for (const std::string& name : order) {
     const WorkloadNumbers& numbers = workloads[name];
     std::string metric = numbers.metric.empty() ? "-" : numbers.metric;
@@ -196,6 +201,7 @@ std::string format_summary(const nlohmann::json& results) {
     }
     out << std::setw(9) << reused;
     std::string hits;
+    std::string shares;
     std::string runs;
     long long leaks = 0;
     std::size_t leak_checks = 0;
@@ -204,18 +210,21 @@ std::string format_summary(const nlohmann::json& results) {
       if (found == numbers.arms.end()) continue;
       if (!hits.empty()) hits += " / ";
       hits += median_text(found->second.clear_page_hits);
+      if (!shares.empty()) shares += " / ";
+      shares += found->second.clear_page_share.empty() ? "-" : percent(stats::median(found->second.clear_page_share));
       if (!runs.empty()) runs += " ";
       runs += std::to_string(found->second.ok) + "/" + std::to_string(found->second.total);
       leaks += found->second.leaks;
       leak_checks += found->second.leak_checks;
     }
-    out << std::setw(24) << hits << std::setw(7) << (leak_checks == 0 ? "-" : std::to_string(leaks)) << runs
+    out << std::setw(24) << hits << std::setw(18) << shares << std::setw(7) << (leak_checks == 0 ? "-" : std::to_string(leaks)) << runs
         << "\n";
   }
   out << "Medians over repetitions, warmups excluded. ratio = nozero / baseline of the metric; (+) higher is "
          "better, (-) lower. reused = the nozero arm's faults in MAP_NOZERO mappings that skipped clearing (a lower bound: "
          "smiffy's own faults are counted as reuse and taken out; large folios when no 4 KiB page faulted). "
-         "clear_page hits per arm in the order of the columns. leaks = non-zero pages smiffy found.\n";
+         "clear_page hits (kprobe calls) and clear_page CPU (share of the workload's perf samples) per arm, in "
+         "the order of the columns. leaks = non-zero pages smiffy found.\n";
   return out.str();
 }
 
