@@ -238,7 +238,9 @@ TEST_F(SuiteRunnerTest, InterruptKeepsMeasuredRuns) {
   EXPECT_FALSE(runner.run_pending());
   nlohmann::json results = saved_results();
   for (std::size_t i = 0; i < 4; ++i) EXPECT_EQ(results["runs"][i]["status"], "ok") << i;
-  for (std::size_t i = 4; i < results["runs"].size(); ++i) {
+  EXPECT_EQ(results["runs"][4]["status"], "missing");
+  EXPECT_EQ(results["runs"][4]["error"], "interrupted before this run finished");
+  for (std::size_t i = 5; i < results["runs"].size(); ++i) {
     EXPECT_EQ(results["runs"][i]["status"], "missing") << i;
     EXPECT_EQ(results["runs"][i]["error"], "not run: interrupted") << i;
   }
@@ -314,43 +316,83 @@ TEST_F(SuiteRunnerTest, DerivedMetricsAndSummary) {
   EXPECT_EQ(total_leaks(results), 0);
 }
 
-TEST(Projection, EstimatesSavingFromGuestReuseAndHostCost) {
-  nlohmann::json guest = {{"runs",
+nlohmann::json clear_benchmarks() {
+  return {{{"name", "clear"},
+           {"status", "ok"},
+           {"document",
+            {{"benchmarks",
+              {{{"name", "clear/rep_stosb/4k/cold"}, {"run_type", "iteration"}, {"ns_per_page", 100.0}},
+               {{"name", "clear/rep_stosb/2m/cold"}, {"run_type", "iteration"}, {"ns_per_page", 80.0}}}}}}}};
+}
+
+TEST(Projection, FixedWorkWorkloadCountsRuns) {
+  nlohmann::json guest = {{"context", {{"headline_metrics", {{"w", "wall_s"}}}}},
+                          {"runs",
                            {{{"workload", "w"},
                              {"arm", "nozero"},
                              {"status", "ok"},
                              {"warmup", false},
-                             {"rusage", {{"minflt", 1000}}},
-                             {"vmstat_delta", {{"nozero_reuse", 900}, {"nozero_thp_reuse", 1}}}}}}};
-  nlohmann::json host = {
-      {"runs",
-       {{{"workload", "w"},
-         {"arm", "baseline"},
-         {"status", "ok"},
-         {"warmup", false},
-         {"wall_s", 3.0},
-         {"rusage", {{"minflt", 100000}, {"utime_s", 1.0}, {"stime_s", 1.0}}},
-         {"perf", {{"clear_page_share", 0.05}}}}}},
-      {"benchmarks",
-       {{{"name", "clear"},
-         {"status", "ok"},
-         {"document",
-          {{"benchmarks",
-            {{{"name", "clear/rep_stosb/4k/cold"}, {"run_type", "iteration"}, {"ns_per_page", 100.0}},
-             {{"name", "clear/rep_stosb/2m/cold"}, {"run_type", "iteration"}, {"ns_per_page", 80.0}}}}}}}}}};
+                             {"metrics", {{"wall_s", {{"value", 9.0}, {"unit", "s"}}}}},
+                             {"leak_check", {{"nozero_faults", 100}}},
+                             {"vmstat_delta", {{"nozero_reuse", 1100}, {"nozero_thp_reuse", 2}}}}}}};
+  nlohmann::json host = {{"runs",
+                          {{{"workload", "w"},
+                            {"arm", "baseline"},
+                            {"status", "ok"},
+                            {"warmup", false},
+                            {"wall_s", 3.0},
+                            {"metrics", {{"wall_s", {{"value", 3.0}, {"unit", "s"}}}}},
+                            {"rusage", {{"utime_s", 0.5}, {"stime_s", 0.5}}},
+                            {"perf", {{"clear_page_share", 0.05}}}}}},
+                         {"benchmarks", clear_benchmarks()}};
   nlohmann::json projection = make_projection(guest, host);
   ASSERT_TRUE(projection["available"].get<bool>()) << projection.dump(2);
   EXPECT_EQ(projection["kind"], "estimate");
   EXPECT_DOUBLE_EQ(projection["host_clear_ns_per_4k"].get<double>(), 100.0);
   EXPECT_DOUBLE_EQ(projection["host_clear_ns_per_2m"].get<double>(), 80.0 * 512);
   const nlohmann::json& entry = projection["workloads"][0];
-  EXPECT_DOUBLE_EQ(entry["estimated_clears_avoided_4k"].get<double>(), 90000.0);
-  EXPECT_DOUBLE_EQ(entry["estimated_clears_avoided_thp"].get<double>(), 100.0);
-  // 90000 x 100 ns + 100 x 40960 ns = 13.096 ms of 2 s CPU.
-  EXPECT_NEAR(entry["estimated_saving_s"].get<double>(), 0.013096, 1e-9);
-  EXPECT_NEAR(entry["estimated_saving_share_of_cpu"].get<double>(), 0.006548, 1e-9);
+  EXPECT_EQ(entry["work_unit"], "run");
+  // smiffy's 100 faults are not the workload's: 1000 pages and 2 folios per run.
+  EXPECT_DOUBLE_EQ(entry["estimated_clears_avoided_4k"].get<double>(), 1000.0);
+  EXPECT_DOUBLE_EQ(entry["estimated_clears_avoided_thp"].get<double>(), 2.0);
+  // 1000 x 100 ns + 2 x 40960 ns = 181.92 us of 1 s CPU.
+  EXPECT_NEAR(entry["estimated_saving_s"].get<double>(), 181.92e-6, 1e-12);
+  EXPECT_NEAR(entry["estimated_saving_share_of_cpu"].get<double>(), 181.92e-6, 1e-12);
   EXPECT_DOUBLE_EQ(entry["host_clear_page_share"].get<double>(), 0.05);
   EXPECT_NE(format_projection(projection).find("an estimate"), std::string::npos);
+}
+
+TEST(Projection, RateWorkloadCountsRecords) {
+  // The guest did 100 records/s for 2 s and avoided 1000 clears: 5 per record.
+  // The host did 1000 records/s for 2 s: 10000 clears avoided.
+  nlohmann::json guest = {{"context", {{"headline_metrics", {{"e", "records_per_s"}}}}},
+                          {"runs",
+                           {{{"workload", "e"},
+                             {"arm", "nozero"},
+                             {"status", "ok"},
+                             {"warmup", false},
+                             {"wall_s", 3.0},
+                             {"metrics",
+                              {{"records_per_s", {{"value", 100.0}, {"unit", "records/s"}}},
+                               {"elapsed_s", {{"value", 2.0}, {"unit", "s"}}}}},
+                             {"vmstat_delta", {{"nozero_reuse", 1000}}}}}}};
+  nlohmann::json host = {{"runs",
+                          {{{"workload", "e"},
+                            {"arm", "baseline"},
+                            {"status", "ok"},
+                            {"warmup", false},
+                            {"metrics",
+                             {{"records_per_s", {{"value", 1000.0}, {"unit", "records/s"}}},
+                              {"elapsed_s", {{"value", 2.0}, {"unit", "s"}}}}},
+                            {"rusage", {{"utime_s", 1.0}, {"stime_s", 1.0}}}}}},
+                         {"benchmarks", clear_benchmarks()}};
+  nlohmann::json projection = make_projection(guest, host);
+  const nlohmann::json& entry = projection["workloads"][0];
+  EXPECT_EQ(entry["work_unit"], "records");
+  EXPECT_DOUBLE_EQ(entry["guest_reused_pages_per_unit"].get<double>(), 5.0);
+  EXPECT_DOUBLE_EQ(entry["host_units"].get<double>(), 2000.0);
+  EXPECT_DOUBLE_EQ(entry["estimated_clears_avoided_4k"].get<double>(), 10000.0);
+  EXPECT_NEAR(entry["estimated_saving_s"].get<double>(), 1e-3, 1e-12);
 }
 
 TEST(Projection, SaysWhyWhenTheClearCostIsMissing) {

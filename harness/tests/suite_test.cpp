@@ -278,6 +278,8 @@ TEST(BuiltinSuites, DefaultCoversTheRequiredWorkloads) {
   EXPECT_TRUE(thp_case);
   EXPECT_TRUE(ebizzy_modes[0] && ebizzy_modes[1] && ebizzy_modes[2]);
   EXPECT_FALSE(suite.benchmarks.empty());
+  // Below four repetitions per arm no difference can be significant at 0.05.
+  for (const Workload& workload : suite.workloads) EXPECT_GE(workload.repetitions, 4u) << workload.name;
 }
 
 TEST(SuiteLoad, UnknownNameListsBuiltins) {

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <memory>
 #include <iostream>
@@ -239,9 +240,22 @@ std::vector<std::string> run_exec_argv(const BootPlan& plan, const RunSpec& run,
   return argv;
 }
 
-std::string run_prepare(const BootPlan& plan, const RunSpec& run, bool switch_user) {
+// Gives the scratch directory and everything in it to the workload user.
+void chown_tree(const std::filesystem::path& root, unsigned uid) {
+  if (geteuid() != 0) return;
+  auto give = [uid](const std::filesystem::path& path) {
+    if (lchown(path.c_str(), uid, uid) != 0) {
+      throw std::runtime_error("chown " + path.string() + " to uid " + std::to_string(uid) + " failed: " +
+                               std::strerror(errno));
+    }
+  };
+  give(root);
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(root)) give(entry.path());
+}
+
+std::string run_prepare(const RunSpec& run) {
   for (const auto& command : run.prepare) {
-    ChildOptions options = options_as(plan.workload_uid, switch_user, run.scratch_dir, run.output_dir / "prepare.log");
+    ChildOptions options = options_as(0, false, run.scratch_dir, run.output_dir / "prepare.log");
     options.argv = command;
     options.timeout_s = run.timeout_s;
     ChildResult result = run_child(options);
@@ -286,8 +300,9 @@ nlohmann::ordered_json capture_run(const BootPlan& plan, const RunSpec& run, Boo
   }
   capture["thp"] = current_thp();
 
-  std::string prepare_error = run_prepare(plan, run, environment.switch_user);
+  std::string prepare_error = run_prepare(run);
   if (!prepare_error.empty()) throw std::runtime_error(prepare_error);
+  if (!run.prepare.empty()) chown_tree(run.scratch_dir, plan.workload_uid);
   phases["prepare"] = clock.lap();
 
   LeakChecker checker;

@@ -64,6 +64,33 @@ std::optional<ClearCost> host_clear_cost(const nlohmann::json& host_results, std
   return std::nullopt;
 }
 
+namespace {
+
+// The work a run did, in the unit of its workload's headline metric. For a rate
+// (records/s) it is the rate times the workload's own elapsed time (its measured
+// phase), else the run's wall time. Any other metric belongs to a fixed-work
+// workload, whose run does the same work on the host as in the guest: one run.
+std::optional<double> work_units(const nlohmann::json& run, const std::string& headline) {
+  const nlohmann::json metrics = run.value("metrics", nlohmann::json::object());
+  const nlohmann::json entry = metrics.value(headline, nlohmann::json());
+  std::string unit = entry.is_object() ? entry.value("unit", "") : "";
+  if (unit.size() < 2 || unit.substr(unit.size() - 2) != "/s") return 1.0;
+  std::optional<double> rate = number(entry, "value");
+  std::optional<double> elapsed = number(metrics.value("elapsed_s", nlohmann::json()), "value");
+  if (!elapsed) elapsed = number(run, "wall_s");
+  if (!rate || !elapsed) return std::nullopt;
+  return *rate * *elapsed;
+}
+
+std::string work_unit_name(const nlohmann::json& run, const std::string& headline) {
+  const nlohmann::json entry = run.value("metrics", nlohmann::json::object()).value(headline, nlohmann::json());
+  std::string unit = entry.is_object() ? entry.value("unit", "") : "";
+  if (unit.size() >= 2 && unit.substr(unit.size() - 2) == "/s") return unit.substr(0, unit.size() - 2);
+  return "run";
+}
+
+}  // namespace
+
 nlohmann::ordered_json make_projection(const nlohmann::json& guest_results, const nlohmann::json& host_results) {
   nlohmann::ordered_json projection = {{"kind", "estimate"}};
   std::string why_not;
@@ -75,63 +102,74 @@ nlohmann::ordered_json make_projection(const nlohmann::json& guest_results, cons
   }
   projection["available"] = true;
   projection["method"] =
-      "clears avoided on the host = host page faults x (nozero_reuse, nozero_thp_reuse) per fault in the "
-      "guest's nozero runs; time saved = clears avoided x the host's cost of one clear";
+      "clears avoided per unit of work in the guest's nozero runs (nozero_reuse less smiffy's own, and "
+      "nozero_thp_reuse) x the units of work of the host's baseline runs x the host's cost of one clear; "
+      "a unit is a record for a rate such as records/s, else one run of the same work";
   projection["host_clear_ns_per_4k"] = cost->ns_per_4k;
   projection["host_clear_ns_per_2m"] = cost->ns_per_2m;
   projection["clear_cost_source"] = cost->source;
-  projection["measured_on"] = "host (clear cost, faults, CPU time); TCG or KVM guest (reuse per fault)";
+  projection["measured_on"] = "host (clear cost, work, CPU time); TCG or KVM guest (clears avoided per unit)";
 
-  // Per workload: reuse per fault from the guest's nozero runs.
-  std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> reuse;
+  const nlohmann::json headlines =
+      guest_results.value("context", nlohmann::json::object()).value("headline_metrics", nlohmann::json::object());
+  struct GuestReuse {
+    std::vector<double> pages_per_unit;
+    std::vector<double> folios_per_unit;
+    std::string unit;
+  };
+  std::map<std::string, GuestReuse> reuse;
   for (const nlohmann::json& run : guest_results.value("runs", nlohmann::json::array())) {
     if (!measured(run, "nozero")) continue;
-    std::optional<double> faults = number(run.value("rusage", nlohmann::json()), "minflt");
+    std::string workload = run["workload"].get<std::string>();
+    std::string headline = headlines.value(workload, "wall_s");
     const nlohmann::json vmstat = run.value("vmstat_delta", nlohmann::json());
     std::optional<double> pages = number(vmstat, "nozero_reuse");
-    if (!faults || *faults <= 0 || !pages) continue;
+    std::optional<double> units = work_units(run, headline);
+    if (!pages || !units || *units <= 0) continue;
     // The leak checker's own reuse is not the workload's.
     double own = std::max(0.0, *pages - leak_checker_nozero_faults(run));
-    auto& [small, large] = reuse[run["workload"].get<std::string>()];
-    small.push_back(own / *faults);
-    large.push_back(number(vmstat, "nozero_thp_reuse").value_or(0) / *faults);
+    GuestReuse& entry = reuse[workload];
+    entry.pages_per_unit.push_back(own / *units);
+    entry.folios_per_unit.push_back(number(vmstat, "nozero_thp_reuse").value_or(0) / *units);
+    entry.unit = work_unit_name(run, headline);
   }
 
   nlohmann::ordered_json workloads = nlohmann::ordered_json::array();
-  for (const auto& [workload, per_fault] : reuse) {
-    nlohmann::ordered_json entry = {{"workload", workload}};
-    double small = stats::median(per_fault.first);
-    double large = stats::median(per_fault.second);
-    entry["guest_reused_pages_per_fault"] = small;
-    entry["guest_reused_thp_per_fault"] = large;
+  for (const auto& [workload, guest] : reuse) {
+    nlohmann::ordered_json entry = {{"workload", workload}, {"work_unit", guest.unit}};
+    double pages = stats::median(guest.pages_per_unit);
+    double folios = stats::median(guest.folios_per_unit);
+    entry["guest_reused_pages_per_unit"] = pages;
+    entry["guest_reused_thp_per_unit"] = folios;
 
-    std::vector<double> faults, cpu, wall, share;
+    std::string headline = headlines.value(workload, "wall_s");
+    std::vector<double> units, cpu, wall, share;
     for (const nlohmann::json& run : host_results.value("runs", nlohmann::json::array())) {
       if (run.value("workload", "") != workload || !measured(run, "baseline")) continue;
       const nlohmann::json rusage = run.value("rusage", nlohmann::json());
-      std::optional<double> minflt = number(rusage, "minflt");
       std::optional<double> user = number(rusage, "utime_s");
       std::optional<double> system = number(rusage, "stime_s");
-      if (!minflt || !user || !system) continue;
-      faults.push_back(*minflt);
+      std::optional<double> work = work_units(run, headline);
+      if (!user || !system || !work) continue;
+      units.push_back(*work);
       cpu.push_back(*user + *system);
       if (auto seconds = number(run, "wall_s")) wall.push_back(*seconds);
       const nlohmann::json perf = run.value("perf", nlohmann::json());
       if (auto clear_share = number(perf, "clear_page_share")) share.push_back(*clear_share);
     }
-    if (faults.empty()) {
+    if (units.empty()) {
       entry["available"] = false;
       entry["reason"] = "no successful host run of this workload";
       workloads.push_back(std::move(entry));
       continue;
     }
-    double host_faults = stats::median(faults);
+    double host_units = stats::median(units);
     double host_cpu = stats::median(cpu);
-    double avoided_small = host_faults * small;
-    double avoided_large = host_faults * large;
+    double avoided_small = host_units * pages;
+    double avoided_large = host_units * folios;
     double saving_s = (avoided_small * cost->ns_per_4k + avoided_large * cost->ns_per_2m) * 1e-9;
     entry["available"] = true;
-    entry["host_faults"] = host_faults;
+    entry["host_units"] = host_units;
     entry["host_cpu_s"] = host_cpu;
     if (!wall.empty()) entry["host_wall_s"] = stats::median(wall);
     entry["estimated_clears_avoided_4k"] = avoided_small;

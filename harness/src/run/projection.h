@@ -1,16 +1,19 @@
 // The projection: what MAP_NOZERO would save on this host's hardware, estimated
 // from the guest's count of clears avoided and the host's measured cost of a clear.
 //
-// Guest timings are emulated and cannot be transferred, but counts can: the guest
-// measures, per page fault of the workload, how many 4 KiB pages (nozero_reuse) and
-// large folios (nozero_thp_reuse) were handed over without clearing. The host run of
-// the same workload gives its fault count and CPU time on real hardware, and the
-// host clearing benchmark (rep stosb, the instruction clear_page_erms uses, on a
-// cold buffer) the cost of one 4 KiB and one 2 MiB clear. Then
-//   clears avoided on the host = host faults * guest reuse per fault
+// Guest timings are emulated and cannot be transferred, but counts can. The guest
+// measures, per unit of the workload's work, how many 4 KiB pages (nozero_reuse,
+// the leak checker's own taken out) and large folios (nozero_thp_reuse) were
+// handed over without clearing. A unit is one record for a workload that reports a
+// rate such as records/s, and one run for a workload that does fixed work. The
+// host's baseline runs give the units of work and the CPU time on real hardware,
+// and the host clearing benchmark (rep stosb, which clear_page_erms runs, on a cold
+// buffer) the cost of one 4 KiB and one 2 MiB clear. Then
+//   clears avoided on the host = host units of work * guest clears avoided per unit
 //   time saved                 = clears avoided * cost of one clear
-// The estimate ignores that a skipped clear also leaves the cache as it was; the
-// host's perf share of clear_page is reported beside it as the measured ceiling.
+// The estimate ignores that a skipped clear also leaves the cache as it was, and
+// counts a folio's clear as 2 MiB whatever the host's THP mode. The host's perf
+// share of clear_page is reported beside it as the measured ceiling.
 #pragma once
 
 #include <optional>

@@ -227,9 +227,12 @@ std::optional<double> reused_rate(const nlohmann::json& run_entry) {
   // Count every leak-checker fault as a reuse: the rate left is the workload's
   // lower bound.
   double own = std::max(0.0, *reuse - leak_checker_nozero_faults(run_entry));
-  double total = own + *clear;
+  // Large folios weigh as the 4 KiB pages they hold.
+  double thp_reuse = number_at(vmstat, "nozero_thp_reuse").value_or(0) * kPagesPerThp;
+  double thp_clear = number_at(vmstat, "nozero_thp_clear").value_or(0) * kPagesPerThp;
+  double total = own + *clear + thp_reuse + thp_clear;
   if (total <= 0) return std::nullopt;
-  return own / total;
+  return (own + thp_reuse) / total;
 }
 
 std::optional<double> thp_reused_rate(const nlohmann::json& run_entry) {

@@ -56,11 +56,17 @@ std::string run_dir_name(std::size_t index);
 // True for a run a resumed suite runs again: missing, failed or timeout.
 bool needs_rerun(const nlohmann::json& run_entry);
 
-// Faults in MAP_NOZERO mappings of a run: the share that reused a page,
-// (nozero_reuse - s) / (nozero_reuse - s + nozero_clear), where s is the leak
-// checker's own MAP_NOZERO faults. The vmstat counters are system-wide and smiffy
-// reuses its own pages, so counting all of s as reuse makes this a lower bound of
-// the workload's rate.
+// 4 KiB pages in the large folios the nozero_thp_* counters count. The counters
+// count folios of any order; with only PMD-sized THP enabled, as in the guest
+// kernel's configuration, every one is 2 MiB.
+inline constexpr double kPagesPerThp = 512;
+
+// Pages faulted into MAP_NOZERO mappings in a run: the share handed over without
+// clearing, (nozero_reuse - s + 512 t_r) / (nozero_reuse - s + nozero_clear +
+// 512 (t_r + t_c)), where t_r and t_c are nozero_thp_reuse and nozero_thp_clear
+// and s is the leak checker's own MAP_NOZERO faults. The vmstat counters are
+// system-wide and smiffy reuses its own pages, so counting all of s as reuse makes
+// this a lower bound of the workload's rate.
 std::optional<double> reused_rate(const nlohmann::json& run_entry);
 // nozero_thp_reuse / (nozero_thp_reuse + nozero_thp_clear): large folios.
 std::optional<double> thp_reused_rate(const nlohmann::json& run_entry);

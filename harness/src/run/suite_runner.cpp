@@ -398,7 +398,7 @@ bool SuiteRunner::run_pending() {
       std::string status = "missing";
       std::string error = "not run: the boot ended before this run started";
       if (stopped) {
-        error = "not run: interrupted";
+        error = first_lost ? "interrupted before this run finished" : "not run: interrupted";
       } else if (first_lost) {
         status = outcome.exec.timed_out ? "timeout" : "failed";
         error = outcome.exec.timed_out ? "the guest did not finish within its time limit during this run"
