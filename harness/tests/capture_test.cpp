@@ -74,6 +74,18 @@ TEST(CaptureFtrace, ParsesHitsOnlyProfile) {
   EXPECT_DOUBLE_EQ(stats["clear_page_rep"].total_us, 0.0);
 }
 
+TEST(CaptureFtrace, RunTakesDifferenceOfTwoReads) {
+  std::map<std::string, FunctionStat> before = {{"kernel_init_pages", {100, 1000.0}}};
+  std::map<std::string, FunctionStat> after = {{"kernel_init_pages", {130, 1600.0}}, {"folio_zero_user", {2, 50.0}}};
+  std::map<std::string, FunctionStat> run = profile_difference(before, after);
+  ASSERT_EQ(run.size(), 2u);
+  EXPECT_EQ(run["kernel_init_pages"].hits, 30);
+  EXPECT_DOUBLE_EQ(run["kernel_init_pages"].total_us, 600.0);
+  EXPECT_DOUBLE_EQ(run["kernel_init_pages"].avg_us(), 20.0);
+  // First called during the run: all of it is the run's.
+  EXPECT_EQ(run["folio_zero_user"].hits, 2);
+}
+
 TEST(CaptureKprobes, ParsesKprobeProfile) {
   // The layout of kernel/trace/trace_kprobe.c's probes_profile_seq_show.
   std::map<std::string, std::int64_t> hits = parse_kprobe_profile(
@@ -97,6 +109,7 @@ TEST(CaptureFtrace, UnavailableProfilerSaysWhy) {
   FunctionProfiler profiler({"nozero_bench_no_such_function"}, false);
   EXPECT_FALSE(profiler.available());
   EXPECT_FALSE(profiler.unavailable_reason().empty());
+  EXPECT_TRUE(profiler.read().empty());
   EXPECT_TRUE(profiler.stop().empty());
 }
 

@@ -84,6 +84,13 @@ TEST_F(SmokeSuite, NozeroArmReusesPages) {
       EXPECT_GT(run["vmstat_delta"]["nozero_reuse"].get<double>(), 0) << workload;
       EXPECT_GE(metric(run, "nozero_reuse_rate"), 0.9) << workload;
     }
+    for (const nlohmann::json& run : runs(workload, "nozero")) {
+      // smiffy counts its own MAP_NOZERO faults and, by its marker, those that
+      // got its own page back.
+      EXPECT_GT(run["leak_check"]["nozero_faults"].get<double>(), 0) << workload;
+      EXPECT_LE(run["leak_check"]["own_reused_pages"].get<double>(), run["leak_check"]["nozero_faults"].get<double>())
+          << workload;
+    }
     for (const nlohmann::json& run : runs(workload, "baseline")) {
       // Only smiffy's own MAP_NOZERO faults: nothing is left once they are taken out.
       EXPECT_LE(run["vmstat_delta"]["nozero_reuse"].get<double>(),
@@ -129,6 +136,25 @@ TEST_F(SmokeSuite, ProfilesAreSummarised) {
       EXPECT_TRUE(std::filesystem::exists(std::filesystem::path{NOZERO_TEST_OUTPUT} / run["perf"]["perf_data"].get<std::string>()));
     }
   }
+}
+
+// What the run writes is what compare and report read: a kprobe entry with hits and
+// no time, the runner's diagnostics among the metrics.
+TEST_F(SmokeSuite, CompareAndReportReadTheResults) {
+  const std::string directory = NOZERO_TEST_OUTPUT;
+  nozero::RunOptions options;
+  options.timeout = std::chrono::minutes(5);
+  nozero::ProcessResult compare =
+      nozero::run_process({NOZERO_BENCH_BINARY, "compare", directory, directory}, options);
+  EXPECT_EQ(compare.exit_status, 0) << compare.stdout_text << compare.stderr_text;
+  EXPECT_NE(compare.stdout_text.find("ebizzy-mmap"), std::string::npos) << compare.stdout_text;
+
+  const std::string report_dir = directory + "-report";
+  std::filesystem::remove_all(report_dir);
+  nozero::ProcessResult report =
+      nozero::run_process({NOZERO_BENCH_BINARY, "report", directory, "--out", report_dir}, options);
+  EXPECT_EQ(report.exit_status, 0) << report.stdout_text << report.stderr_text;
+  EXPECT_TRUE(std::filesystem::exists(std::filesystem::path{report_dir} / "report.json"));
 }
 
 }  // namespace

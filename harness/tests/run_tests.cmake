@@ -6,13 +6,13 @@ add_executable(run_unit_tests
   schedule_test.cpp
   capture_test.cpp
   run_runner_test.cpp)
-target_link_libraries(run_unit_tests PRIVATE nzh_run nzh_vm GTest::gtest_main)
+target_link_libraries(run_unit_tests PRIVATE nzh_run nzh_vm nzh_stats GTest::gtest_main)
 target_compile_definitions(run_unit_tests PRIVATE NOZERO_BENCH_BINARY="$<TARGET_FILE:nozero-bench>")
 add_dependencies(run_unit_tests nozero-bench)
 gtest_discover_tests(run_unit_tests PROPERTIES TIMEOUT 300)
 
 # The smoke suite in a real guest: needs the patched kernel of the
-# kernel_build_patched fixture (vm_tests.cmake), about 3 minutes under TCG.
+# guest_kernels fixture (vm_tests.cmake); about 40 s under TCG.
 add_executable(run_smoke_e2e_tests run_smoke_e2e_test.cpp)
 target_link_libraries(run_smoke_e2e_tests PRIVATE nzh_core GTest::gtest_main)
 target_compile_definitions(run_smoke_e2e_tests PRIVATE
@@ -22,4 +22,4 @@ target_compile_definitions(run_smoke_e2e_tests PRIVATE
 add_dependencies(run_smoke_e2e_tests nozero-bench ebizzy-nz nzmmap-test smiffy nozero-exec)
 add_test(NAME run_smoke_e2e COMMAND run_smoke_e2e_tests)
 set_tests_properties(run_smoke_e2e PROPERTIES
-  FIXTURES_REQUIRED kernel_patched RESOURCE_LOCK guest TIMEOUT 1500 LABELS "vm;e2e")
+  FIXTURES_REQUIRED guest_kernels RESOURCE_LOCK guest-vm TIMEOUT 1500 LABELS "vm;e2e")

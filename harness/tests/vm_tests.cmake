@@ -47,4 +47,4 @@ target_compile_definitions(vm_boot_tests PRIVATE
   NOZERO_TEST_OUTPUT="${NOZERO_VM_TEST_OUTPUT}")
 add_dependencies(vm_boot_tests nozero-bench)
 gtest_discover_tests(vm_boot_tests PROPERTIES
-  FIXTURES_REQUIRED guest_kernels TIMEOUT 300)
+  FIXTURES_REQUIRED guest_kernels RESOURCE_LOCK guest-vm TIMEOUT 300)

@@ -1,6 +1,7 @@
 #include "smiffy.h"
 
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -69,18 +70,26 @@ void resolve_smiffy_options(SmiffyOptions& options, bool mapping_given, std::opt
 void scan_pages(const SmiffyOptions& options, const std::vector<char*>& pages, bool nozero_mapping,
                 std::uint64_t iteration, SmiffyResult& result, std::ostream& log) {
   std::size_t page_size = nozero::page_size();
+  const std::uint64_t pid = static_cast<std::uint64_t>(::getpid());
   std::uint64_t found = 0;
   for (char* page : pages) {
     ++result.pages_scanned;
-    if (!fault_and_check_reused(page, page_size)) continue;
-    ++found;
-    ++result.nonzero_pages;
-    if (result.leaks.size() < options.max_reports) {
-      Leak leak{iteration, nozero_mapping, reinterpret_cast<std::uintptr_t>(page),
-                first_nonzero_words(page, page_size, options.words)};
-      print_leak(leak, log);
-      result.leaks.push_back(std::move(leak));
+    if (nozero_mapping) ++result.nozero_pages_scanned;
+    bool nonzero = fault_and_check_reused(page, page_size);
+    if (nonzero && nozero_mapping && holds_only_marker(page, page_size, pid)) {
+      ++result.own_reused_pages;
+    } else if (nonzero) {
+      ++found;
+      ++result.nonzero_pages;
+      if (result.leaks.size() < options.max_reports) {
+        Leak leak{iteration, nozero_mapping, reinterpret_cast<std::uintptr_t>(page),
+                  first_nonzero_words(page, page_size, options.words)};
+        print_leak(leak, log);
+        result.leaks.push_back(std::move(leak));
+      }
     }
+    // After the check, so a report shows what the page held.
+    if (nozero_mapping) write_marker(page, pid, iteration);
   }
   if (result.nonzero_per_iteration.size() <= iteration) result.nonzero_per_iteration.resize(iteration + 1, 0);
   result.nonzero_per_iteration[iteration] += static_cast<double>(found);
@@ -119,6 +128,7 @@ void add_to_report(nozero::WorkloadReport& report, const SmiffyResult& result, s
   using nozero::Better;
   report.add_metric("pages_scanned", static_cast<double>(result.pages_scanned), "pages", Better::higher);
   report.add_metric("nonzero_pages", static_cast<double>(result.nonzero_pages), "pages", Better::lower);
+  report.add_metric("own_reused_pages", static_cast<double>(result.own_reused_pages), "pages", Better::higher);
   report.add_metric("iterations", static_cast<double>(result.iterations), "iterations", Better::higher);
   report.add_metric("elapsed_s", result.elapsed_s, "s", Better::lower);
   report.set_samples("nonzero_pages", result.nonzero_per_iteration);
@@ -128,6 +138,8 @@ void add_to_report(nozero::WorkloadReport& report, const SmiffyResult& result, s
   leaks["uid"] = uid;
   leaks["pages_scanned"] = result.pages_scanned;
   leaks["nonzero_pages"] = result.nonzero_pages;
+  leaks["nozero_pages_scanned"] = result.nozero_pages_scanned;
+  leaks["own_reused_pages"] = result.own_reused_pages;
   nlohmann::ordered_json reported = nlohmann::ordered_json::array();
   for (const Leak& leak : result.leaks) {
     nlohmann::ordered_json words = nlohmann::ordered_json::array();

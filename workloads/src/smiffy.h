@@ -55,6 +55,13 @@ struct SmiffyResult {
   std::uint64_t iterations = 0;
   std::uint64_t pages_scanned = 0;
   std::uint64_t nonzero_pages = 0;
+  // Pages of MAP_NOZERO mappings scanned: smiffy's own faults in the system-wide
+  // nozero_reuse and nozero_clear counters.
+  std::uint64_t nozero_pages_scanned = 0;
+  // MAP_NOZERO pages that came back holding smiffy's own marker and nothing else:
+  // its own earlier pages, handed back without clearing to the same user. Not a
+  // leak, and the part of nozero_reuse that is smiffy's.
+  std::uint64_t own_reused_pages = 0;
   std::vector<double> nonzero_per_iteration;
   // The first max_reports non-zero pages.
   std::vector<Leak> leaks;
@@ -75,6 +82,8 @@ void scan_mapping(const SmiffyOptions& options, bool nozero_mapping, std::uint64
 
 // Faults in and checks each page, counting it in `result` and the current
 // iteration's sample; reports non-zero pages to `log` up to options.max_reports.
+// In a MAP_NOZERO mapping a page holding only this process's marker is its own
+// reuse; every page scanned there then gets the marker, so a later reuse shows.
 void scan_pages(const SmiffyOptions& options, const std::vector<char*>& pages, bool nozero_mapping,
                 std::uint64_t iteration, SmiffyResult& result, std::ostream& log);
 

@@ -2,10 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <csignal>
 #include <sstream>
 
 #include "nozero/meminfo.h"
+#include "page_probe.h"
 #include "testing/workload_schema.h"
 
 namespace workloads {
@@ -20,6 +23,7 @@ TEST(Smiffy, FreshMappingsHaveNoLeaks) {
   SmiffyResult result = run_smiffy(options, log);
   EXPECT_EQ(result.iterations, 3u);
   EXPECT_EQ(result.pages_scanned, 3u * 2 * 32);  // a plain and a MAP_NOZERO mapping each time
+  EXPECT_EQ(result.nozero_pages_scanned, 3u * 32);
   EXPECT_EQ(result.nonzero_pages, 0u);
   EXPECT_EQ(result.nonzero_per_iteration, (std::vector<double>{0, 0, 0}));
   EXPECT_EQ(log.str(), "");
@@ -70,6 +74,50 @@ TEST(Smiffy, ReportsDirtyPage) {
   EXPECT_NE(log.str().find("+24=0x00000000005ec7e7"), std::string::npos) << log.str();
 }
 
+// In a MAP_NOZERO mapping, a page that holds only smiffy's own marker is its own
+// earlier page (the same user): counted as its reuse, not as a leak. Another
+// process's marker, or anything beside the own marker, is a leak.
+TEST(Smiffy, OwnMarkerInNozeroMappingIsOwnReuse) {
+  std::size_t page_size = nozero::page_size();
+  std::vector<std::uint64_t> memory(5 * page_size / 8, 0);
+  std::vector<char*> pages = whole_pages(memory.data(), memory.size() * 8, page_size);
+  ASSERT_GE(pages.size(), 4u);
+  const auto pid = static_cast<std::uint64_t>(::getpid());
+  write_marker(pages[1], pid, 0);
+  write_marker(pages[2], pid, 0);
+  reinterpret_cast<std::uint64_t*>(pages[2])[100] = 5;
+  write_marker(pages[3], pid + 1, 0);
+
+  SmiffyOptions options;
+  SmiffyResult result;
+  std::ostringstream log;
+  scan_pages(options, pages, true, 1, result, log);
+  EXPECT_EQ(result.nozero_pages_scanned, pages.size());
+  EXPECT_EQ(result.own_reused_pages, 1u);
+  EXPECT_EQ(result.nonzero_pages, 2u);
+  ASSERT_EQ(result.leaks.size(), 2u);
+  EXPECT_EQ(result.leaks[0].address, reinterpret_cast<std::uintptr_t>(pages[2]));
+  EXPECT_EQ(result.leaks[1].address, reinterpret_cast<std::uintptr_t>(pages[3]));
+  // Every page now holds the marker, so the next scan sees its own reuse.
+  for (char* page : pages) EXPECT_EQ(classify_page(page, pid), PageOrigin::own_marker);
+}
+
+TEST(Smiffy, OwnMarkerInPlainMappingIsALeak) {
+  std::size_t page_size = nozero::page_size();
+  std::vector<std::uint64_t> memory(2 * page_size / 8, 0);
+  std::vector<char*> pages = whole_pages(memory.data(), memory.size() * 8, page_size);
+  ASSERT_GE(pages.size(), 1u);
+  write_marker(pages[0], static_cast<std::uint64_t>(::getpid()), 0);
+
+  SmiffyOptions options;
+  SmiffyResult result;
+  std::ostringstream log;
+  scan_pages(options, pages, false, 1, result, log);
+  EXPECT_EQ(result.nozero_pages_scanned, 0u);
+  EXPECT_EQ(result.own_reused_pages, 0u);
+  EXPECT_EQ(result.nonzero_pages, 1u);
+}
+
 TEST(Smiffy, MaxReportsLimitsListNotCount) {
   std::size_t page_size = nozero::page_size();
   std::vector<std::uint64_t> memory(5 * page_size / 8, 0);
@@ -92,6 +140,8 @@ TEST(Smiffy, MaxReportsLimitsListNotCount) {
   EXPECT_EQ(document["leaks"]["nonzero_pages"], pages.size());
   EXPECT_EQ(document["leaks"]["reported"].size(), 2u);
   EXPECT_EQ(document["leaks"]["not_reported"], pages.size() - 2);
+  EXPECT_EQ(document["leaks"]["nozero_pages_scanned"], 0);
+  EXPECT_EQ(document["leaks"]["own_reused_pages"], 0);
   EXPECT_EQ(document["leaks"]["reported"][0]["mapping"], "plain");
   EXPECT_EQ(document["leaks"]["reported"][0]["nonzero_words"][0]["offset"], 8);
   EXPECT_EQ(document["leaks"]["reported"][0]["nonzero_words"][0]["value"], "0x0000000000000001");

@@ -166,15 +166,11 @@ nlohmann::ordered_json stop_leak_checker(const BootPlan& plan, const RunSpec& ru
     block["pages_scanned"] = leaks.value("pages_scanned", nlohmann::json(nullptr));
     block["nonzero_pages"] = leaks.value("nonzero_pages", nlohmann::json(nullptr));
     // smiffy's own faults in MAP_NOZERO mappings count in the system-wide nozero_*
-    // counters too; results.json subtracts them. With mapping "both" each iteration
-    // scans as many MAP_NOZERO pages as plain ones.
-    std::string mapping = document->value("parameters", nlohmann::json::object()).value("mapping", "both");
-    std::uint64_t scanned = leaks.value("pages_scanned", std::uint64_t{0});
-    block["mapping"] = mapping;
-    std::uint64_t nozero_faults = scanned / 2;
-    if (mapping == "nozero") nozero_faults = scanned;
-    if (mapping == "plain") nozero_faults = 0;
-    block["nozero_faults"] = nozero_faults;
+    // counters too, and those that got its own page back in nozero_reuse;
+    // results.json takes them out.
+    block["mapping"] = document->value("parameters", nlohmann::json::object()).value("mapping", "both");
+    block["nozero_faults"] = leaks.value("nozero_pages_scanned", nlohmann::json(nullptr));
+    block["own_reused_pages"] = leaks.value("own_reused_pages", nlohmann::json(nullptr));
     block["document"] = "runs/" + run.output_dir.filename().string() + "/smiffy.json";
   } else {
     block["error"] = error + "; smiffy said: " + last_line_of(run.output_dir / "smiffy.log");
@@ -324,15 +320,16 @@ nlohmann::ordered_json capture_run(const BootPlan& plan, const RunSpec& run, Boo
   std::map<std::string, std::int64_t> hits_before;
   if (environment.kprobes) hits_before = environment.kprobes->read();
   Vmstat before = read_vmstat();
-  environment.profiler->start();
-  phases["profiler_start"] = clock.lap();
+  std::map<std::string, FunctionStat> profile_before = environment.profiler->read();
+  phases["counters_before"] = clock.lap();
   ChildResult outer = run_child(options);
   phases["command"] = clock.lap();
-  std::map<std::string, FunctionStat> profile = environment.profiler->stop();
+  std::map<std::string, FunctionStat> profile =
+      profile_difference(profile_before, environment.profiler->read());
   Vmstat after = read_vmstat();
   std::map<std::string, std::int64_t> hits_after;
   if (environment.kprobes) hits_after = environment.kprobes->read();
-  phases["profiler_stop"] = clock.lap();
+  phases["counters_after"] = clock.lap();
 
   if (checker.child) capture["leak_check"] = stop_leak_checker(plan, run, checker);
   phases["leak_check_stop"] = clock.lap();
@@ -448,6 +445,8 @@ int run_boot_plan(const BootPlan& plan, const std::function<void(const std::stri
     environment.kprobes_reason = "tracefs is not mounted";
   }
   environment.counters = ChildCounters::probe();
+  // Once, before anything else runs: see FunctionProfiler::start.
+  if (environment.profiler->available()) environment.profiler->start();
   write_file_atomically(plan.boot_dir / "guest.json", environment_json(plan, environment).dump(2) + "\n");
   if (std::optional<std::string> kallsyms = read_text_file("/proc/kallsyms")) {
     write_file_atomically(plan.boot_dir / "kallsyms", *kallsyms);

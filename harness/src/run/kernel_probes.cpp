@@ -180,10 +180,29 @@ void FunctionProfiler::start() {
 }
 
 std::map<std::string, FunctionStat> FunctionProfiler::stop() {
-  std::map<std::string, FunctionStat> totals;
-  if (!available()) return totals;
+  if (!available()) return {};
   std::string error = write_control(tracefs_ / "function_profile_enabled", "0");
   if (!error.empty()) throw std::runtime_error("stopping the function profiler failed: " + error);
+  return read();
+}
+
+std::map<std::string, FunctionStat> profile_difference(const std::map<std::string, FunctionStat>& before,
+                                                       const std::map<std::string, FunctionStat>& after) {
+  std::map<std::string, FunctionStat> difference;
+  for (const auto& [name, stat] : after) {
+    FunctionStat& entry = difference[name];
+    entry = stat;
+    if (auto earlier = before.find(name); earlier != before.end()) {
+      entry.hits -= earlier->second.hits;
+      entry.total_us -= earlier->second.total_us;
+    }
+  }
+  return difference;
+}
+
+std::map<std::string, FunctionStat> FunctionProfiler::read() const {
+  std::map<std::string, FunctionStat> totals;
+  if (!available()) return totals;
   std::error_code list_error;
   for (const auto& entry : std::filesystem::directory_iterator(tracefs_ / "trace_stat", list_error)) {
     if (entry.path().filename().string().rfind("function", 0) != 0) continue;

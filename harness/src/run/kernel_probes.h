@@ -36,6 +36,10 @@ struct FunctionStat {
   double avg_us() const { return hits == 0 ? 0 : total_us / static_cast<double>(hits); }
 };
 
+// after - before per function: the calls and time of one run.
+std::map<std::string, FunctionStat> profile_difference(const std::map<std::string, FunctionStat>& before,
+                                                       const std::map<std::string, FunctionStat>& after);
+
 // Parses one trace_stat/functionN file of the function profiler.
 std::map<std::string, FunctionStat> parse_function_profile(const std::string& text);
 
@@ -57,9 +61,16 @@ class FunctionProfiler {
   const std::vector<std::string>& functions() const { return functions_; }
   const std::vector<std::string>& missing() const { return missing_; }
 
-  // Enabling the profiler resets its statistics.
+  // Enables the profiler, which resets its statistics. Enabling and disabling it
+  // patch the call sites of the profiled functions; under TCG a CPU that runs one
+  // of them while another patches it can hit the breakpoint the patching leaves
+  // ("Oops: int3"). So the guest runner enables it once per boot, before any
+  // workload or leak checker runs, and never disables it.
   void start();
-  // Stops and returns the per-function sums over every CPU.
+  // The per-function sums over every CPU since start(); a run takes the
+  // difference of two reads.
+  std::map<std::string, FunctionStat> read() const;
+  // Disables the profiler and returns read().
   std::map<std::string, FunctionStat> stop();
 
   const std::filesystem::path& tracefs() const { return tracefs_; }

@@ -102,7 +102,7 @@ nlohmann::ordered_json make_projection(const nlohmann::json& guest_results, cons
   }
   projection["available"] = true;
   projection["method"] =
-      "clears avoided per unit of work in the guest's nozero runs (nozero_reuse less smiffy's own, and "
+      "clears avoided per unit of work in the guest's nozero runs (nozero_reuse less smiffy's own reuse, and "
       "nozero_thp_reuse) x the units of work of the host's baseline runs x the host's cost of one clear; "
       "a unit is a record for a rate such as records/s, else one run of the same work";
   projection["host_clear_ns_per_4k"] = cost->ns_per_4k;
@@ -125,9 +125,10 @@ nlohmann::ordered_json make_projection(const nlohmann::json& guest_results, cons
     const nlohmann::json vmstat = run.value("vmstat_delta", nlohmann::json());
     std::optional<double> pages = number(vmstat, "nozero_reuse");
     std::optional<double> units = work_units(run, headline);
-    if (!pages || !units || *units <= 0) continue;
+    std::optional<LeakCheckerFaults> checker = leak_checker_faults(run);
+    if (!pages || !units || *units <= 0 || !checker) continue;
     // The leak checker's own reuse is not the workload's.
-    double own = std::max(0.0, *pages - leak_checker_nozero_faults(run));
+    double own = std::max(0.0, *pages - checker->own_reused);
     GuestReuse& entry = reuse[workload];
     entry.pages_per_unit.push_back(own / *units);
     entry.folios_per_unit.push_back(number(vmstat, "nozero_thp_reuse").value_or(0) / *units);

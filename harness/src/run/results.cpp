@@ -206,33 +206,39 @@ nlohmann::ordered_json run_entry_from_capture(const nlohmann::json& capture, con
   if (auto rate = thp_reused_rate(entry)) entry["metrics"]["nozero_thp_reuse_rate"] = metric(*rate, "ratio", "higher");
   auto reuse = number_at(entry["vmstat_delta"], "nozero_reuse");
   auto faults = number_at(entry["rusage"], "minflt");
-  if (reuse && faults && *faults > 0) {
-    double own = std::max(0.0, *reuse - leak_checker_nozero_faults(entry));
+  std::optional<LeakCheckerFaults> checker = leak_checker_faults(entry);
+  if (reuse && faults && *faults > 0 && checker) {
+    double own = std::max(0.0, *reuse - checker->own_reused);
     entry["metrics"]["nozero_reuse_per_fault"] = metric(own / *faults, "ratio", "higher");
   }
   if (auto hits = clear_page_hits(entry)) entry["metrics"]["clear_page_hits"] = metric(*hits, "calls", "lower");
   return entry;
 }
 
-double leak_checker_nozero_faults(const nlohmann::json& run_entry) {
+std::optional<LeakCheckerFaults> leak_checker_faults(const nlohmann::json& run_entry) {
   const nlohmann::json leak = run_entry.value("leak_check", nlohmann::json(nullptr));
-  return number_at(leak, "nozero_faults").value_or(0);
+  if (!leak.is_object()) return LeakCheckerFaults{};
+  auto faults = number_at(leak, "nozero_faults");
+  auto own = number_at(leak, "own_reused_pages");
+  if (!faults || !own) return std::nullopt;
+  return LeakCheckerFaults{*faults, std::min(*own, *faults)};
 }
 
 std::optional<double> reused_rate(const nlohmann::json& run_entry) {
   const nlohmann::json vmstat = run_entry.value("vmstat_delta", nlohmann::json(nullptr));
   auto reuse = number_at(vmstat, "nozero_reuse");
   auto clear = number_at(vmstat, "nozero_clear");
-  if (!reuse || !clear) return std::nullopt;
-  // Count every leak-checker fault as a reuse: the rate left is the workload's
-  // lower bound.
-  double own = std::max(0.0, *reuse - leak_checker_nozero_faults(run_entry));
+  std::optional<LeakCheckerFaults> checker = leak_checker_faults(run_entry);
+  if (!reuse || !clear || !checker) return std::nullopt;
+  // Take the leak checker's own faults out of both counters.
+  double own_reuse = std::max(0.0, *reuse - checker->own_reused);
+  double own_clear = std::max(0.0, *clear - (checker->nozero_faults - checker->own_reused));
   // Large folios weigh as the 4 KiB pages they hold.
   double thp_reuse = number_at(vmstat, "nozero_thp_reuse").value_or(0) * kPagesPerThp;
   double thp_clear = number_at(vmstat, "nozero_thp_clear").value_or(0) * kPagesPerThp;
-  double total = own + *clear + thp_reuse + thp_clear;
+  double total = own_reuse + own_clear + thp_reuse + thp_clear;
   if (total <= 0) return std::nullopt;
-  return (own + thp_reuse) / total;
+  return (own_reuse + thp_reuse) / total;
 }
 
 std::optional<double> thp_reused_rate(const nlohmann::json& run_entry) {

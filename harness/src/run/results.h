@@ -61,17 +61,25 @@ bool needs_rerun(const nlohmann::json& run_entry);
 // kernel's configuration, every one is 2 MiB.
 inline constexpr double kPagesPerThp = 512;
 
-// Pages faulted into MAP_NOZERO mappings in a run: the share handed over without
-// clearing, (nozero_reuse - s + 512 t_r) / (nozero_reuse - s + nozero_clear +
-// 512 (t_r + t_c)), where t_r and t_c are nozero_thp_reuse and nozero_thp_clear
-// and s is the leak checker's own MAP_NOZERO faults. The vmstat counters are
-// system-wide and smiffy reuses its own pages, so counting all of s as reuse makes
-// this a lower bound of the workload's rate.
+// The leak checker's own faults in MAP_NOZERO mappings during a run, which the
+// system-wide nozero_* counters include: all of them, and those that got back a
+// page holding smiffy's own marker (its reuse; the rest it had cleared).
+struct LeakCheckerFaults {
+  double nozero_faults = 0;
+  double own_reused = 0;
+};
+// Zeros when the run had no leak checker; nullopt when its leak_check block lacks
+// either count (a leak checker that failed, or an older smiffy).
+std::optional<LeakCheckerFaults> leak_checker_faults(const nlohmann::json& run_entry);
+
+// Pages faulted into MAP_NOZERO mappings in a run by the workload: the share
+// handed over without clearing, (r - s_r + 512 t_r) / (r - s_r + c - (s - s_r) +
+// 512 (t_r + t_c)), where r and c are nozero_reuse and nozero_clear, t_r and t_c
+// nozero_thp_reuse and nozero_thp_clear, s the leak checker's MAP_NOZERO faults
+// and s_r those it reused.
 std::optional<double> reused_rate(const nlohmann::json& run_entry);
 // nozero_thp_reuse / (nozero_thp_reuse + nozero_thp_clear): large folios.
 std::optional<double> thp_reused_rate(const nlohmann::json& run_entry);
-// The leak checker's MAP_NOZERO faults recorded in the run's leak_check block.
-double leak_checker_nozero_faults(const nlohmann::json& run_entry);
 // Calls of clear_page_* (every 4 KiB clear, those inside folio_zero_user too).
 std::optional<double> clear_page_hits(const nlohmann::json& run_entry);
 

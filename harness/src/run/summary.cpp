@@ -221,8 +221,8 @@ std::string format_summary(const nlohmann::json& results) {
         << "\n";
   }
   out << "Medians over repetitions, warmups excluded. ratio = nozero / baseline of the metric; (+) higher is "
-         "better, (-) lower. reused = the nozero arm's faults in MAP_NOZERO mappings that skipped clearing (a lower bound: "
-         "smiffy's own faults are counted as reuse and taken out; large folios when no 4 KiB page faulted). "
+         "better, (-) lower. reused = the nozero arm's faults in MAP_NOZERO mappings that skipped clearing (smiffy's "
+         "own faults taken out; large folios weigh 512 pages). "
          "clear_page hits (kprobe calls) and clear_page CPU (share of the workload's perf samples) per arm, in "
          "the order of the columns. leaks = non-zero pages smiffy found.\n";
   return out.str();

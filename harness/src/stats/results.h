@@ -22,8 +22,9 @@ enum class Better { higher, lower };
 struct MetricSeries {
   std::string unit;
   Better better = Better::higher;
-  // True for a metric the workload reports itself (the run's "metrics" object); false
-  // for the ones derived from the run's other sections, such as clear_page_hits.
+  // True for a metric the workload reports itself; false for the diagnostics the
+  // suite runner adds to the run's "metrics" and the ones derived from the run's
+  // other sections, such as clear_page_hits (see is_derived_metric).
   bool headline = true;
   std::vector<double> values;
   std::vector<int> repetitions;  // the repetition index of each value
@@ -83,8 +84,9 @@ std::vector<std::string> metric_names(const LoadedResults& results);
 
 std::string to_string(Better better);
 
-// True for wall_s, clear_page_hits, clear_page_us and reused_rate: diagnostics the
-// harness derives from a run, never a workload's headline metric.
+// True for the diagnostics the harness derives from a run or the suite runner adds
+// to its metrics (wall_s, clear_page_*, reused rates), never a workload's headline
+// metric.
 bool is_derived_metric(const std::string& name);
 
 }  // namespace nozero::stats
