@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -243,6 +244,27 @@ TEST(VmBoot, HungGuestKilledAtTimeout) {
   EXPECT_LT(elapsed, 100.0);
   EXPECT_GT(fs::file_size(console), 0u);
   EXPECT_NE(read_file(console).find("Run /init"), std::string::npos);
+}
+
+// Ctrl-C or SIGTERM of `nozero-bench run` sets a flag; the executor must stop the
+// guest soon after, not at the end of the boot's time budget.
+TEST(VmBoot, StopRequestEndsBootEarly) {
+  VmConfig config = base_config(true, "stop");
+  std::atomic<bool> stop{false};
+  config.stop_requested = &stop;
+  GuestCommand command;
+  command.argv = {"/bin/sh", "-c", "echo started; sleep 600"};
+  auto started = Clock::now();
+  std::string output;
+  auto result = QemuExecutor{}.run(config, command, [&](std::string_view chunk) {
+    output.append(chunk);
+    if (output.find("started") != std::string::npos) stop = true;
+  });
+  double elapsed = std::chrono::duration<double>(Clock::now() - started).count();
+  EXPECT_NE(result.error.find("stopped on request"), std::string::npos) << result.error;
+  EXPECT_FALSE(result.timed_out);
+  EXPECT_NE(output.find("started"), std::string::npos);
+  EXPECT_LT(elapsed, 120.0);
 }
 
 TEST(VmBoot, GarbageImageFailsClearly) {

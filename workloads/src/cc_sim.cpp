@@ -1,5 +1,7 @@
 #include "cc_sim.h"
 
+#include "nozero_exec.h"
+
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -131,6 +133,17 @@ DriverResult run_driver(const DriverOptions& options, const nozero::NozeroSuppor
   result.output_kept = options.keep_output || !options.output_dir.empty();
   result.processes.resize(options.units);
   bool set_nozero = options.nozero && support.support != nozero::KernelSupport::not_supported;
+  if (set_nozero) {
+    // The units' heap comes back uncleared, and glibc's calloc() would pass that
+    // on: they get the calloc() that clears, as under nozero-exec.
+    std::string error;
+    std::optional<std::string> library = nozero_exec::calloc_library(error);
+    if (!library) throw std::runtime_error(error);
+    std::string preload = nozero_exec::preload_value(*library, std::getenv("LD_PRELOAD"));
+    if (::setenv("LD_PRELOAD", preload.c_str(), 1) != 0) {
+      throw std::system_error(errno, std::generic_category(), "setting LD_PRELOAD for the compile units failed");
+    }
+  }
 
   struct Running {
     std::uint64_t unit;

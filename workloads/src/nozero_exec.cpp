@@ -5,7 +5,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <optional>
 #include <iostream>
 #include <system_error>
 
@@ -22,12 +25,16 @@ namespace {
 // only on failure, with the status to exit with. With --json it runs in a child
 // forked from this single-threaded process, where allocating is still safe.
 // Messages go straight to write(2), so no stdio buffer is written twice.
-int opt_in_and_exec(const std::vector<char*>& argv, bool set_nozero) {
+int opt_in_and_exec(const std::vector<char*>& argv, bool set_nozero, const std::string& preload) {
   auto say = [](const std::string& message) {
     ssize_t ignored = ::write(STDERR_FILENO, message.data(), message.size());
     (void)ignored;
   };
   if (set_nozero) {
+    if (::setenv("LD_PRELOAD", preload.c_str(), 1) != 0) {
+      say("nozero-exec: error: cannot set LD_PRELOAD: " + std::string{std::strerror(errno)} + "\n");
+      return kExitCannotSetUp;
+    }
     if (std::error_code error = nozero::request_process_nozero()) {
       say("nozero-exec: error: prctl(PR_SET_NOZERO, 1) failed: " + error.message() + "\n");
       return kExitCannotSetUp;
@@ -41,7 +48,7 @@ int opt_in_and_exec(const std::vector<char*>& argv, bool set_nozero) {
 
 // --json: run the command as a child and report its wall time and usage.
 int run_and_report(const Options& options, const std::vector<char*>& argv, const nozero::NozeroSupport& support,
-                   bool set_nozero) {
+                   bool set_nozero, const std::string& preload) {
   nozero::ResourceUsage usage_start = nozero::capture_rusage(RUSAGE_CHILDREN);
   nozero::Stopwatch clock;
   pid_t pid = ::fork();
@@ -49,7 +56,7 @@ int run_and_report(const Options& options, const std::vector<char*>& argv, const
   if (pid == 0) {
     // The document takes stdout, so the command's own output goes to stderr.
     if (options.json.to_stdout()) ::dup2(STDERR_FILENO, STDOUT_FILENO);
-    ::_exit(opt_in_and_exec(argv, set_nozero));
+    ::_exit(opt_in_and_exec(argv, set_nozero, preload));
   }
 
   int status = 0;
@@ -68,25 +75,46 @@ int run_and_report(const Options& options, const std::vector<char*>& argv, const
   report.section("command") = {{"argv", options.command},
                                {"exit_status", exit_status},
                                {"signal", WIFSIGNALED(status) ? nlohmann::ordered_json(WTERMSIG(status)) : nullptr},
-                               {"opt_in_set", set_nozero}};
+                               {"opt_in_set", set_nozero},
+                               {"ld_preload", set_nozero ? nlohmann::ordered_json(preload) : nullptr}};
   nozero::write_report(report, options.json);
   return exit_status;
 }
 
 }  // namespace
 
+std::string preload_value(const std::string& library, const char* current) {
+  if (current == nullptr || *current == '\0') return library;
+  return library + ":" + current;
+}
+
+std::optional<std::string> calloc_library(std::string& error) {
+  std::error_code failure;
+  std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", failure);
+  std::filesystem::path library = self.parent_path() / kCallocLibrary;
+  if (failure || !std::filesystem::exists(library)) {
+    error = library.string() +
+            " is missing; the opt-in needs its calloc(), which clears. Build the nozero-calloc target, which puts it "
+            "next to the workload programs";
+    return std::nullopt;
+  }
+  return library.string();
+}
+
 int exec_failure_status(int error) { return error == ENOENT || error == ENOTDIR ? kExitNotFound : kExitNotExecutable; }
 
 int nozero_exec_main(int argc, char** argv) {
   CLI::App app{
       "nozero-exec [--json[=FILE]] [--] CMD [ARG...]: run CMD with the kernel's process-wide MAP_NOZERO opt-in switched on "
-      "(prctl PR_SET_NOZERO, then execvp), so its anonymous memory may be recycled without clearing. On a "
+      "(prctl PR_SET_NOZERO, then execvp), so its heap may be recycled without clearing, with libnozero-calloc.so "
+      "preloaded so that calloc() still clears. On a "
       "kernel without the series, prints a warning and runs CMD anyway. With --json, runs CMD as a child and "
       "reports its wall time, resource usage and page faults.",
       "nozero-exec"};
   nozero::cli::configure_app(app, "nozero-exec");
   app.footer(
-      "Exit status: CMD's own status; 2 invalid command line; 125 the opt-in failed; 126 CMD is not "
+      "Exit status: CMD's own status; 2 invalid command line; 125 the opt-in failed or libnozero-calloc.so is "
+      "missing; 126 CMD is not "
       "executable; 127 CMD was not found.");
   app.prefix_command();
   Options options;
@@ -106,11 +134,22 @@ int nozero_exec_main(int argc, char** argv) {
     if (!warning.empty()) std::cerr << "nozero-exec: warning: " << warning << "; running " << options.command.front() << " anyway\n";
     bool set_nozero = support.support != nozero::KernelSupport::not_supported;
 
+    std::string preload;
+    if (set_nozero) {
+      std::string error;
+      std::optional<std::string> library = calloc_library(error);
+      if (!library) {
+        std::cerr << "nozero-exec: error: " << error << "\n";
+        return kExitCannotSetUp;
+      }
+      preload = preload_value(*library, std::getenv("LD_PRELOAD"));
+    }
+
     std::vector<char*> command_argv;
     for (std::string& arg : options.command) command_argv.push_back(arg.data());
     command_argv.push_back(nullptr);
-    if (options.json.enabled) return run_and_report(options, command_argv, support, set_nozero);
-    return opt_in_and_exec(command_argv, set_nozero);
+    if (options.json.enabled) return run_and_report(options, command_argv, support, set_nozero, preload);
+    return opt_in_and_exec(command_argv, set_nozero, preload);
   });
 }
 

@@ -1,10 +1,18 @@
 // Runs the built workload programs and checks their documents, output and exit statuses.
 #include <gtest/gtest.h>
 
+#include <dlfcn.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+
 #include <csignal>
 #include <filesystem>
 
 #include "nozero/nozero_support.h"
+#include "nozero_exec.h"
 #include "testing/run_program.h"
 #include "testing/workload_schema.h"
 
@@ -220,6 +228,43 @@ TEST(NozeroExec, RunsCommandWithItsStatus) {
         << output.err;
     EXPECT_NE(output.err.find("running /bin/sh anyway"), std::string::npos) << output.err;
   }
+}
+
+// The calloc() nozero-exec preloads: its own symbol, clearing what malloc()
+// returns, and failing on overflow as calloc() must.
+TEST(NozeroCalloc, ClearsAndChecksOverflow) {
+  void* library = ::dlopen(NOZERO_CALLOC_PATH, RTLD_NOW | RTLD_LOCAL);
+  ASSERT_NE(library, nullptr) << ::dlerror();
+  using Calloc = void* (*)(std::size_t, std::size_t);
+  auto own_calloc = reinterpret_cast<Calloc>(::dlsym(library, "calloc"));
+  ASSERT_NE(own_calloc, nullptr) << ::dlerror();
+  EXPECT_NE(reinterpret_cast<void*>(own_calloc), reinterpret_cast<void*>(&std::calloc));
+  Dl_info where{};
+  ASSERT_NE(::dladdr(reinterpret_cast<void*>(own_calloc), &where), 0);
+  EXPECT_NE(std::string{where.dli_fname}.find("libnozero-calloc.so"), std::string::npos) << where.dli_fname;
+
+  // Dirty a block, free it, and ask for one of the same size: malloc() is likely
+  // to return the same memory, which calloc() must clear.
+  constexpr std::size_t kBytes = 3000;
+  auto* dirty = static_cast<unsigned char*>(std::malloc(kBytes));
+  ASSERT_NE(dirty, nullptr);
+  std::memset(dirty, 0xa5, kBytes);
+  std::free(dirty);
+  auto* block = static_cast<unsigned char*>(own_calloc(1000, 3));
+  ASSERT_NE(block, nullptr);
+  for (std::size_t i = 0; i < kBytes; ++i) ASSERT_EQ(block[i], 0) << "byte " << i;
+  std::free(block);
+
+  errno = 0;
+  EXPECT_EQ(own_calloc(SIZE_MAX / 2, 3), nullptr);
+  EXPECT_EQ(errno, ENOMEM);
+  ::dlclose(library);
+}
+
+TEST(NozeroExec, PreloadGoesFirst) {
+  EXPECT_EQ(nozero_exec::preload_value("/b/libnozero-calloc.so", nullptr), "/b/libnozero-calloc.so");
+  EXPECT_EQ(nozero_exec::preload_value("/b/libnozero-calloc.so", ""), "/b/libnozero-calloc.so");
+  EXPECT_EQ(nozero_exec::preload_value("/b/libnozero-calloc.so", "/x/liby.so"), "/b/libnozero-calloc.so:/x/liby.so");
 }
 
 TEST(NozeroExec, CommandOptionsPassThrough) {

@@ -213,6 +213,7 @@ SuiteRunner::BootOutcome SuiteRunner::boot(BootPlan plan, const KernelImage& ker
   config.console_log = outcome.boot_dir / "console.log";
   config.accelerator = options_.accelerator;
   config.timeout = std::chrono::seconds(run_time_budget_s + options_.boot_allowance_s);
+  config.stop_requested = options_.stop_requested;
 
   vm::GuestCommand command;
   command.argv = {options_.toolbox.self.string(), kGuestRunCommand, "--plan", plan_path.string()};

@@ -7,6 +7,7 @@
 // so one script runs unchanged on the host and in the guest.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -49,6 +50,9 @@ struct VmConfig {
   // Receives one-line status messages of the executor, such as the accelerator
   // it chose and why.
   std::function<void(const std::string& line)> status_sink;
+  // When it becomes true (a SIGINT or SIGTERM handler sets it), the executor stops
+  // the guest within a fraction of a second and returns with an error saying so.
+  const std::atomic<bool>* stop_requested = nullptr;
 };
 
 struct GuestCommand {

@@ -374,9 +374,14 @@ ExecResult QemuExecutor::run_streams(const VmConfig& config, const GuestCommand&
       qemu.kill(SIGKILL);
       break;
     }
+    if (config.stop_requested && config.stop_requested->load()) {
+      result.error = "stopped on request (SIGINT or SIGTERM) before the command finished";
+      qemu.kill(SIGKILL);
+      break;
+    }
     int wait_ms = static_cast<int>(
         std::chrono::duration_cast<std::chrono::milliseconds>(until - now).count() + 1);
-    if (console.active()) wait_ms = std::min(wait_ms, 200);
+    if (console.active() || config.stop_requested) wait_ms = std::min(wait_ms, 200);
 
     pollfd fds[3] = {{channel.get() >= 0 ? channel.get() : listener.get(), POLLIN, 0},
                      {qemu.stderr_fd(), POLLIN, 0},
