@@ -39,15 +39,6 @@ PageOrigin classify_page(const void* page, std::uint64_t own_pid) {
   return words[2] == own_pid ? PageOrigin::own_marker : PageOrigin::other_process_marker;
 }
 
-bool holds_only_marker(const void* page, std::size_t page_size, std::uint64_t own_pid) {
-  if (classify_page(page, own_pid) != PageOrigin::own_marker) return false;
-  const auto* words = static_cast<const std::uint64_t*>(page);
-  for (std::size_t i = 4; i < page_size / sizeof(std::uint64_t); ++i) {
-    if (words[i] != 0) return false;
-  }
-  return true;
-}
-
 std::vector<NonzeroWord> first_nonzero_words(const void* page, std::size_t page_size, std::size_t max_words) {
   std::vector<NonzeroWord> found;
   const auto* words = static_cast<const std::uint64_t*>(page);

@@ -35,11 +35,6 @@ void write_marker(void* page, std::uint64_t pid, std::uint64_t iteration);
 
 PageOrigin classify_page(const void* page, std::uint64_t own_pid);
 
-// True when words 1 to 3 hold this pid's marker and every word after them is zero:
-// a page this process marked and nothing else wrote. Word 0 is not checked (the
-// scan writes it to fault the page in).
-bool holds_only_marker(const void* page, std::size_t page_size, std::uint64_t own_pid);
-
 // The first `max_words` non-zero words of the page, skipping word 0 (which the
 // scan itself wrote).
 std::vector<NonzeroWord> first_nonzero_words(const void* page, std::size_t page_size, std::size_t max_words);

@@ -21,6 +21,29 @@ std::string hex(std::uint64_t value) {
   return text;
 }
 
+// smiffy's own marker, distinct from the one nzmmap-test and nzmalloc-test
+// write ("SMIFFYMK" in ASCII): word 1 the magic, word 2 the real uid, word 3 the
+// pid. Any smiffy process of the same user may find it again.
+constexpr std::uint64_t kSmiffyMagic = 0x534d49464659'4d4bull;
+
+void write_smiffy_marker(char* page, std::uint64_t uid, std::uint64_t pid) {
+  auto* words = reinterpret_cast<std::uint64_t*>(page);
+  words[1] = kSmiffyMagic;
+  words[2] = uid;
+  words[3] = pid;
+}
+
+// True when the page holds a smiffy marker of this user and nothing else after
+// word 0 (which the scan writes).
+bool holds_only_own_users_marker(const char* page, std::size_t page_size, std::uint64_t uid) {
+  const auto* words = reinterpret_cast<const std::uint64_t*>(page);
+  if (words[1] != kSmiffyMagic || words[2] != uid) return false;
+  for (std::size_t i = 4; i < page_size / sizeof(std::uint64_t); ++i) {
+    if (words[i] != 0) return false;
+  }
+  return true;
+}
+
 void print_leak(const Leak& leak, std::ostream& log) {
   log << "smiffy: non-zero page at " << hex(leak.address) << " (" << (leak.nozero_mapping ? "MAP_NOZERO" : "plain")
       << " mapping, iteration " << leak.iteration << "):";
@@ -71,12 +94,13 @@ void scan_pages(const SmiffyOptions& options, const std::vector<char*>& pages, b
                 std::uint64_t iteration, SmiffyResult& result, std::ostream& log) {
   std::size_t page_size = nozero::page_size();
   const std::uint64_t pid = static_cast<std::uint64_t>(::getpid());
+  const std::uint64_t uid = static_cast<std::uint64_t>(::getuid());
   std::uint64_t found = 0;
   for (char* page : pages) {
     ++result.pages_scanned;
     if (nozero_mapping) ++result.nozero_pages_scanned;
     bool nonzero = fault_and_check_reused(page, page_size);
-    if (nonzero && nozero_mapping && holds_only_marker(page, page_size, pid)) {
+    if (nonzero && nozero_mapping && holds_only_own_users_marker(page, page_size, uid)) {
       ++result.own_reused_pages;
     } else if (nonzero) {
       ++found;
@@ -89,7 +113,7 @@ void scan_pages(const SmiffyOptions& options, const std::vector<char*>& pages, b
       }
     }
     // After the check, so a report shows what the page held.
-    if (nozero_mapping) write_marker(page, pid, iteration);
+    if (nozero_mapping) write_smiffy_marker(page, uid, pid);
   }
   if (result.nonzero_per_iteration.size() <= iteration) result.nonzero_per_iteration.resize(iteration + 1, 0);
   result.nonzero_per_iteration[iteration] += static_cast<double>(found);

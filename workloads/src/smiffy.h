@@ -58,9 +58,10 @@ struct SmiffyResult {
   // Pages of MAP_NOZERO mappings scanned: smiffy's own faults in the system-wide
   // nozero_reuse and nozero_clear counters.
   std::uint64_t nozero_pages_scanned = 0;
-  // MAP_NOZERO pages that came back holding smiffy's own marker and nothing else:
-  // its own earlier pages, handed back without clearing to the same user. Not a
-  // leak, and the part of nozero_reuse that is smiffy's.
+  // MAP_NOZERO pages that came back holding a smiffy marker of the same user and
+  // nothing else: pages this or an earlier smiffy process of this user scanned,
+  // handed back without clearing to the same user. Not a leak, and the part of
+  // nozero_reuse that is smiffy's.
   std::uint64_t own_reused_pages = 0;
   std::vector<double> nonzero_per_iteration;
   // The first max_reports non-zero pages.
@@ -82,8 +83,9 @@ void scan_mapping(const SmiffyOptions& options, bool nozero_mapping, std::uint64
 
 // Faults in and checks each page, counting it in `result` and the current
 // iteration's sample; reports non-zero pages to `log` up to options.max_reports.
-// In a MAP_NOZERO mapping a page holding only this process's marker is its own
-// reuse; every page scanned there then gets the marker, so a later reuse shows.
+// In a MAP_NOZERO mapping a page holding only a smiffy marker of this user is
+// its own reuse; every page scanned there then gets the marker (magic, uid,
+// pid), so a later reuse shows. nzmmap-test's marker is a leak.
 void scan_pages(const SmiffyOptions& options, const std::vector<char*>& pages, bool nozero_mapping,
                 std::uint64_t iteration, SmiffyResult& result, std::ostream& log);
 

@@ -51,17 +51,6 @@ TEST(PageProbe, MarkerClassifiesOrigin) {
   EXPECT_TRUE(fault_and_check_reused(memory.base, kPageSize));
 }
 
-TEST(PageProbe, HoldsOnlyMarkerWantsOwnMarkerAndNothingElse) {
-  AlignedPages memory(1);
-  EXPECT_FALSE(holds_only_marker(memory.base, kPageSize, 100));
-  write_marker(memory.base, 100, 3);
-  memory.page_words(0)[0] = 1;  // the scan's own write
-  EXPECT_TRUE(holds_only_marker(memory.base, kPageSize, 100));
-  EXPECT_FALSE(holds_only_marker(memory.base, kPageSize, 101));
-  memory.page_words(0)[kPageSize / 8 - 1] = 9;
-  EXPECT_FALSE(holds_only_marker(memory.base, kPageSize, 100));
-}
-
 TEST(PageProbe, FirstNonzeroWordsSkipWordZero) {
   AlignedPages memory(1);
   std::uint64_t* words = memory.page_words(0);

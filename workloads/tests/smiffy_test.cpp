@@ -74,19 +74,29 @@ TEST(Smiffy, ReportsDirtyPage) {
   EXPECT_NE(log.str().find("+24=0x00000000005ec7e7"), std::string::npos) << log.str();
 }
 
-// In a MAP_NOZERO mapping, a page that holds only smiffy's own marker is its own
-// earlier page (the same user): counted as its reuse, not as a leak. Another
-// process's marker, or anything beside the own marker, is a leak.
-TEST(Smiffy, OwnMarkerInNozeroMappingIsOwnReuse) {
+// Writes what smiffy leaves in a MAP_NOZERO page it scanned: "SMIFFYMK", uid, pid.
+void smiffy_marker(char* page, std::uint64_t uid, std::uint64_t pid) {
+  auto* words = reinterpret_cast<std::uint64_t*>(page);
+  words[1] = 0x534d49464659'4d4bull;
+  words[2] = uid;
+  words[3] = pid;
+}
+
+// In a MAP_NOZERO mapping, a page that holds only a smiffy marker of this user
+// (any smiffy process of it) is the same user's page: counted as smiffy's reuse,
+// not as a leak. Another user's marker, nzmmap-test's marker, or anything beside
+// the marker is a leak.
+TEST(Smiffy, OwnUsersMarkerInNozeroMappingIsOwnReuse) {
   std::size_t page_size = nozero::page_size();
-  std::vector<std::uint64_t> memory(5 * page_size / 8, 0);
+  std::vector<std::uint64_t> memory(6 * page_size / 8, 0);
   std::vector<char*> pages = whole_pages(memory.data(), memory.size() * 8, page_size);
-  ASSERT_GE(pages.size(), 4u);
-  const auto pid = static_cast<std::uint64_t>(::getpid());
-  write_marker(pages[1], pid, 0);
-  write_marker(pages[2], pid, 0);
+  ASSERT_GE(pages.size(), 5u);
+  const auto uid = static_cast<std::uint64_t>(::getuid());
+  smiffy_marker(pages[1], uid, 12345);  // an earlier smiffy of this user
+  smiffy_marker(pages[2], uid, 12345);
   reinterpret_cast<std::uint64_t*>(pages[2])[100] = 5;
-  write_marker(pages[3], pid + 1, 0);
+  smiffy_marker(pages[3], uid + 1, 12345);
+  write_marker(pages[4], static_cast<std::uint64_t>(::getpid()), 0);  // nzmmap-test's marker
 
   SmiffyOptions options;
   SmiffyResult result;
@@ -94,12 +104,18 @@ TEST(Smiffy, OwnMarkerInNozeroMappingIsOwnReuse) {
   scan_pages(options, pages, true, 1, result, log);
   EXPECT_EQ(result.nozero_pages_scanned, pages.size());
   EXPECT_EQ(result.own_reused_pages, 1u);
-  EXPECT_EQ(result.nonzero_pages, 2u);
-  ASSERT_EQ(result.leaks.size(), 2u);
+  EXPECT_EQ(result.nonzero_pages, 3u);
+  ASSERT_EQ(result.leaks.size(), 3u);
   EXPECT_EQ(result.leaks[0].address, reinterpret_cast<std::uintptr_t>(pages[2]));
   EXPECT_EQ(result.leaks[1].address, reinterpret_cast<std::uintptr_t>(pages[3]));
-  // Every page now holds the marker, so the next scan sees its own reuse.
-  for (char* page : pages) EXPECT_EQ(classify_page(page, pid), PageOrigin::own_marker);
+  EXPECT_EQ(result.leaks[2].address, reinterpret_cast<std::uintptr_t>(pages[4]));
+
+  // Every page now holds this process's marker, so the next scan sees its reuse;
+  // the page with a stray word beside the marker stays a leak.
+  SmiffyResult again;
+  scan_pages(options, pages, true, 2, again, log);
+  EXPECT_EQ(again.own_reused_pages, pages.size() - 1);
+  EXPECT_EQ(again.nonzero_pages, 1u);
 }
 
 TEST(Smiffy, OwnMarkerInPlainMappingIsALeak) {
@@ -107,7 +123,7 @@ TEST(Smiffy, OwnMarkerInPlainMappingIsALeak) {
   std::vector<std::uint64_t> memory(2 * page_size / 8, 0);
   std::vector<char*> pages = whole_pages(memory.data(), memory.size() * 8, page_size);
   ASSERT_GE(pages.size(), 1u);
-  write_marker(pages[0], static_cast<std::uint64_t>(::getpid()), 0);
+  smiffy_marker(pages[0], static_cast<std::uint64_t>(::getuid()), 1);
 
   SmiffyOptions options;
   SmiffyResult result;
