@@ -223,7 +223,12 @@ void print_settings(const Options& options, std::ostream& log) {
 RunResult run(const Options& options, std::ostream& log) {
   if (options.verbose > 0) print_settings(options, log);
   // Every malloc then comes from the brk heap, which grows and shrinks per buffer.
-  if (options.never_mmap) ::mallopt(M_MMAP_MAX, 0);
+  if (options.never_mmap) {
+    ::mallopt(M_MMAP_MAX, 0);
+    // One arena: glibc gives each further thread an arena of its own, made with
+    // mmap, so without this the threads' buffers would not come from the heap.
+    ::mallopt(M_ARENA_MAX, 1);
+  }
 
   BufferAllocator allocator(options.allocation());
   ChunkSet chunks(options, allocator, log);

@@ -50,7 +50,7 @@ void add_options(CLI::App& app, Options& options) {
   app.add_flag("-m,--always-mmap", options.always_mmap,
                "Allocate every chunk and copy buffer with its own anonymous mmap");
   app.add_flag("-M,--never-mmap", options.never_mmap,
-               "Never let malloc use mmap (mallopt M_MMAP_MAX=0), so buffers come from the brk heap");
+               "Never let malloc use mmap (mallopt M_MMAP_MAX=0, and M_ARENA_MAX=1 so that every thread allocates from the main arena), so buffers come from the brk heap");
   cli::add_count_option(app, "-n,--chunks", options.chunks, 1, kMaxChunks, "Number of memory chunks");
   app.add_flag("-p,--alternate-permissions", options.alternate_permissions,
                "Make every other chunk read-only, so adjacent mappings cannot merge");

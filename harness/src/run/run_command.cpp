@@ -105,7 +105,8 @@ void ensure_binaries(const std::filesystem::path& bin_dir, const std::vector<std
   ProcessResult result = run_process(argv, options);
   if (result.exit_status != 0) {
     throw CommandError("building " + shell_quote(missing) + " failed (exit status " +
-                       std::to_string(result.exit_status) + "); run `" + shell_quote(argv) + "` to see why");
+                           std::to_string(result.exit_status) + "); run `" + shell_quote(argv) + "` to see why",
+                       kExitFailure);
   }
 }
 
@@ -129,7 +130,8 @@ run::KernelImage resolve_kernel(const std::string& image, bool patched, const st
   options.progress = [](std::string_view line) { std::cerr << "nozero-bench run: kernel: " << line << "\n"; };
   if (auto cached = kernel::find_build(options)) return kernel_from_build(*cached);
   log_line(std::string{"building the "} + (patched ? "patched" : "unpatched") +
-           " guest kernel (2 to 6 minutes on 2 cores; cached afterwards)");
+           " guest kernel (4 to 9 minutes of CPU on 2 idle cores, far longer on a busy machine; cached "
+           "afterwards)");
   return kernel_from_build(kernel::build_kernel(options));
 }
 
@@ -163,7 +165,23 @@ void print_schedule(const run::Schedule& schedule) {
     }
   }
   std::cout << "seed " << schedule.seed << ", " << schedule.runs.size() << " runs in " << schedule.boots.size()
-            << " boots\n";
+            << (schedule.boots.size() == 1 ? " boot\n" : " boots\n");
+}
+
+// --resume with --dry-run: the recorded runs a resume would run again.
+void print_pending(const std::filesystem::path& directory) {
+  nlohmann::ordered_json recorded = run::load_results(directory / run::kResultsFile);
+  std::size_t pending = 0;
+  for (const nlohmann::ordered_json& entry : recorded["runs"]) {
+    if (!run::needs_rerun(entry)) continue;
+    ++pending;
+    std::cout << "  " << entry.value("index", std::size_t{0}) << "  " << entry.value("workload", "") << "  "
+              << entry.value("arm", "") << (entry.value("warmup", false) ? "  warmup " : "  repetition ")
+              << entry.value("repetition", 0) << "  " << entry.value("status", "") << "\n";
+  }
+  std::cout << "resume of " << directory.string() << ": " << pending << " of " << recorded["runs"].size()
+            << " runs to run again, in the recorded order (seed "
+            << recorded["context"].value("seed", std::uint64_t{0}) << ")\n";
 }
 
 run::Toolbox make_toolbox(const Suite& suite) {
@@ -205,9 +223,9 @@ bool run_on_host(const Suite& suite, const std::filesystem::path& directory, std
     runner.start(seed);
   }
   bool finished = runner.run_pending();
-  if (finished && runner.results()["benchmarks"].empty()) runner.run_benchmarks();
+  if (finished && runner.benchmarks_pending()) runner.run_benchmarks();
   results = runner.results();
-  return finished;
+  return finished && !g_stop_requested;
 }
 
 int finish(const nlohmann::ordered_json& results, const std::filesystem::path& directory, bool interrupted) {
@@ -248,6 +266,10 @@ int run_command(const RunCommandOptions& options) {
   Suite suite;
   if (!options.resume.empty()) {
     directory = std::filesystem::absolute(options.resume);
+    if (!std::filesystem::is_directory(directory)) {
+      throw CommandError("--resume " + options.resume + ": no such directory; give the result directory that " +
+                         "`nozero-bench run` printed when it started");
+    }
     if (!std::filesystem::exists(directory / "suite.toml")) {
       throw CommandError(directory.string() + " has no suite.toml; --resume takes a directory that " +
                          "`nozero-bench run` created");
@@ -264,6 +286,10 @@ int run_command(const RunCommandOptions& options) {
                                               "measured_on", "") == "host");
   std::uint64_t seed = choose_seed(suite, options.seed);
 
+  if (options.dry_run && !options.resume.empty()) {
+    print_pending(directory);
+    return kExitOk;
+  }
   if (options.dry_run) {
     Suite planned = host_only ? host_suite(suite, std::nullopt, std::nullopt) : suite;
     print_schedule(run::make_schedule(planned, seed));
@@ -307,7 +333,8 @@ int run_command(const RunCommandOptions& options) {
     runner.resume();
   }
   bool finished = runner.run_pending();
-  if (finished && runner.results()["benchmarks"].empty()) runner.run_benchmarks();
+  if (finished && runner.benchmarks_pending()) runner.run_benchmarks();
+  finished = finished && !g_stop_requested;
 
   // The host side: reference runs and benchmarks on this machine, then the projection.
   if (finished && !options.no_host_reference && suite.host.repetitions > 0) {
@@ -317,7 +344,13 @@ int run_command(const RunCommandOptions& options) {
     finished = run_on_host(reference, directory / "host", seed, toolbox, host_results);
     nlohmann::ordered_json& results = runner.mutable_results();
     results["host_runs"] = host_results["runs"];
-    for (const auto& benchmark : host_results["benchmarks"]) results["benchmarks"].push_back(benchmark);
+    // A resumed run replaces the host entries of the earlier attempt.
+    nlohmann::ordered_json benchmarks = nlohmann::ordered_json::array();
+    for (auto& benchmark : results["benchmarks"]) {
+      if (benchmark.value("measured_on", "") != "host") benchmarks.push_back(std::move(benchmark));
+    }
+    for (const auto& benchmark : host_results["benchmarks"]) benchmarks.push_back(benchmark);
+    results["benchmarks"] = std::move(benchmarks);
     results["context"]["host_reference"] = {{"dir", "host"}, {"measured_on", "host"}};
     results["projection"] = run::make_projection(results, host_results);
     runner.save();
@@ -333,26 +366,45 @@ void add_run_command(CLI::App& app) {
       "run",
       "Run an A/B suite (baseline and MAP_NOZERO arms) in the guest, capture clear_page's cost, and write a "
       "result directory");
-  command->add_option("suite", options->suite,
-                      "built-in suite (smoke, default, full) or a suite file [default: default]");
+  auto* suite = command->add_option("suite", options->suite,
+                                     "built-in suite (smoke, default, full) or a suite file [default: default]");
   command->add_option("--out", options->out,
                       "result directory [default: ./results/<UTC time>-<suite>]");
+  auto* seed = command
+                   ->add_option("--seed", options->seed,
+                                "seed of the run order, 0 to 18446744073709551615 [default: the suite's seed, "
+                                "else random]")
+                   ->check(CLI::Validator(
+                       [](std::string& text) -> std::string {
+                         if (text.empty() || text.size() > 20 ||
+                             text.find_first_not_of("0123456789") != std::string::npos ||
+                             (text.size() == 20 && text > "18446744073709551615")) {
+                           return "--seed takes a whole number from 0 to 18446744073709551615, not '" + text + "'";
+                         }
+                         return {};
+                       },
+                       "UINT64"));
+  auto* host = command->add_flag("--host", options->host,
+                                 "run the workloads on the host kernel, baseline only (real-hardware timings)");
   command->add_option("--resume", options->resume,
                       "continue the interrupted run in this result directory: reruns its missing, failed and "
                       "timed-out runs")
-      ->excludes("--out");
-  command->add_option("--seed", options->seed, "seed of the run order [default: the suite's seed, else random]");
-  command->add_flag("--host", options->host,
-                    "run the workloads on the host kernel, baseline only (real-hardware timings)");
+      ->excludes("--out")
+      ->excludes(suite)
+      ->excludes(seed)
+      ->excludes(host);
   command->add_flag("--no-host-reference", options->no_host_reference,
                     "skip the host baseline runs and the projection");
   command->add_option("--kernel", options->kernel,
-                      "patched guest kernel image [default: the cached build, built if missing]");
+                      "patched guest kernel image [default: the cached build, built if missing]")
+      ->check(CLI::ExistingFile);
   command->add_option("--unpatched-kernel", options->unpatched_kernel,
-                      "kernel image of the unpatched arm [default: the cached --no-patches build]");
+                      "kernel image of the unpatched arm [default: the cached --no-patches build]")
+      ->check(CLI::ExistingFile);
   command->add_option("--kernel-cache", options->kernel_cache,
                       "kernel cache to take or build the kernels in [default: as `kernel build`]");
-  command->add_option("--accelerator", options->accelerator, "auto, kvm or tcg [default: auto]");
+  command->add_option("--accelerator", options->accelerator, "auto, kvm or tcg [default: auto]")
+      ->check(CLI::IsMember({"auto", "kvm", "tcg"}));
   command->add_flag("--list", options->list, "list the built-in suites and exit");
   command->add_flag("--dry-run", options->dry_run, "print the run order and boots, then exit");
   command->callback([options] {

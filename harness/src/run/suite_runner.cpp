@@ -422,7 +422,20 @@ bool SuiteRunner::run_pending() {
   return true;
 }
 
+bool SuiteRunner::benchmarks_pending() const {
+  const std::string where = measured_on();
+  const nlohmann::ordered_json& entries = results_["benchmarks"];
+  bool any = false;
+  for (const auto& entry : entries) {
+    if (entry.value("measured_on", "") != where) continue;
+    any = true;
+    if (entry.value("status", "") != "ok") return true;
+  }
+  return !any;
+}
+
 void SuiteRunner::run_benchmarks() {
+  if (options_.stop_requested && *options_.stop_requested) return;
   BootPlan plan;
   unsigned budget = 0;
   const bool host = !options_.host_label.empty();
@@ -442,6 +455,12 @@ void SuiteRunner::run_benchmarks() {
   accelerator_used_ = outcome.exec.accelerator;
   record_guest_context(outcome, kernel);
   record_boot(outcome, KernelKind::patched, {});
+  // A rerun replaces the entries of an earlier attempt in this place.
+  nlohmann::ordered_json kept = nlohmann::ordered_json::array();
+  for (auto& entry : results_["benchmarks"]) {
+    if (entry.value("measured_on", "") != measured_on()) kept.push_back(std::move(entry));
+  }
+  results_["benchmarks"] = std::move(kept);
   for (const BenchmarkSpec& spec : specs) {
     nlohmann::ordered_json entry = {{"name", spec.name},
                                     {"measured_on", measured_on()},

@@ -82,8 +82,13 @@ class SuiteRunner {
   // Boots once per boot of the schedule that has runs to do, in order. Returns
   // false when stopped by stop_requested.
   bool run_pending();
+  // True when no benchmark has been recorded for this place (guest or host) or
+  // one of them did not finish.
+  bool benchmarks_pending() const;
   // Runs the suite's benchmarks: in one boot of the patched kernel for a guest
-  // (those with in_guest), or on the host in host mode (those with on_host).
+  // (those with in_guest), or on the host in host mode (those with on_host). The
+  // entries of an earlier attempt in the same place are replaced. Does nothing
+  // once a stop was requested.
   void run_benchmarks();
 
   const nlohmann::ordered_json& results() const { return results_; }
