@@ -401,6 +401,34 @@ TEST(Projection, FixedWorkWorkloadCountsRuns) {
   EXPECT_NE(format_projection(projection).find("an estimate"), std::string::npos);
 }
 
+// A workload that faults less per unit of work on the host than in the guest
+// cannot avoid more clears than the host's own faults.
+TEST(Projection, HostFaultsBoundClearsAvoided) {
+  nlohmann::json guest = {{"context", {{"headline_metrics", {{"w", "wall_s"}}}}},
+                          {"runs",
+                           {{{"workload", "w"},
+                             {"arm", "nozero"},
+                             {"status", "ok"},
+                             {"warmup", false},
+                             {"metrics", {{"wall_s", {{"value", 9.0}, {"unit", "s"}}}}},
+                             {"leak_check", {{"nozero_faults", 0}, {"own_reused_pages", 0}}},
+                             {"vmstat_delta", {{"nozero_reuse", 5000}}}}}}};
+  nlohmann::json host = {{"runs",
+                          {{{"workload", "w"},
+                            {"arm", "baseline"},
+                            {"status", "ok"},
+                            {"warmup", false},
+                            {"wall_s", 3.0},
+                            {"metrics", {{"wall_s", {{"value", 3.0}, {"unit", "s"}}}}},
+                            {"rusage", {{"utime_s", 0.5}, {"stime_s", 0.5}, {"minflt", 1200}}}}}},
+                         {"benchmarks", clear_benchmarks()}};
+  nlohmann::json projection = make_projection(guest, host);
+  const nlohmann::json& entry = projection["workloads"][0];
+  EXPECT_DOUBLE_EQ(entry["estimated_clears_avoided_4k"].get<double>(), 1200.0);
+  EXPECT_TRUE(entry["capped_at_host_faults"].get<bool>());
+  EXPECT_DOUBLE_EQ(entry["host_minor_faults"].get<double>(), 1200.0);
+}
+
 TEST(Projection, RateWorkloadCountsRecords) {
   // The guest did 100 records/s for 2 s and avoided 1000 clears: 5 per record.
   // The host did 1000 records/s for 2 s: 10000 clears avoided.

@@ -144,7 +144,7 @@ nlohmann::ordered_json make_projection(const nlohmann::json& guest_results, cons
     entry["guest_reused_thp_per_unit"] = folios;
 
     std::string headline = headlines.value(workload, "wall_s");
-    std::vector<double> units, cpu, wall, share;
+    std::vector<double> units, cpu, wall, share, faults;
     for (const nlohmann::json& run : host_results.value("runs", nlohmann::json::array())) {
       if (run.value("workload", "") != workload || !measured(run, "baseline")) continue;
       const nlohmann::json rusage = run.value("rusage", nlohmann::json());
@@ -155,6 +155,7 @@ nlohmann::ordered_json make_projection(const nlohmann::json& guest_results, cons
       units.push_back(*work);
       cpu.push_back(*user + *system);
       if (auto seconds = number(run, "wall_s")) wall.push_back(*seconds);
+      if (auto minflt = number(rusage, "minflt")) faults.push_back(*minflt);
       const nlohmann::json perf = run.value("perf", nlohmann::json());
       if (auto clear_share = number(perf, "clear_page_share")) share.push_back(*clear_share);
     }
@@ -168,12 +169,22 @@ nlohmann::ordered_json make_projection(const nlohmann::json& guest_results, cons
     double host_cpu = stats::median(cpu);
     double avoided_small = host_units * pages;
     double avoided_large = host_units * folios;
+    // Each avoided 4 KiB clear is a fault, so the host's own fault count bounds
+    // them: a workload can fault less per unit of work on the host than in the
+    // guest.
+    bool capped = false;
+    if (!faults.empty() && avoided_small > stats::median(faults)) {
+      avoided_small = stats::median(faults);
+      capped = true;
+    }
     double saving_s = (avoided_small * cost->ns_per_4k + avoided_large * cost->ns_per_2m) * 1e-9;
     entry["available"] = true;
     entry["host_units"] = host_units;
     entry["host_cpu_s"] = host_cpu;
     if (!wall.empty()) entry["host_wall_s"] = stats::median(wall);
+    if (!faults.empty()) entry["host_minor_faults"] = stats::median(faults);
     entry["estimated_clears_avoided_4k"] = avoided_small;
+    entry["capped_at_host_faults"] = capped;
     entry["estimated_clears_avoided_thp"] = avoided_large;
     entry["estimated_saving_s"] = saving_s;
     entry["estimated_saving_share_of_cpu"] = host_cpu > 0 ? saving_s / host_cpu : 0.0;

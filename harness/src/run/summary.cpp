@@ -248,6 +248,7 @@ std::string format_projection(const nlohmann::json& projection) {
         << format_number(entry.value("host_cpu_s", 0.0)) << " s CPU ("
         << percent(entry.value("estimated_saving_share_of_cpu", 0.0)) << "); "
         << format_number(entry.value("estimated_clears_avoided_4k", 0.0)) << " clears avoided";
+    if (entry.value("capped_at_host_faults", false)) out << " (capped at the host run's faults)";
     if (entry.contains("host_clear_page_share")) {
       out << "; clear_page is " << percent(entry["host_clear_page_share"].get<double>())
           << " of the host profile";
