@@ -813,17 +813,25 @@ std::string workload(const std::string& name) { return g_bin_dir + "/" + name; }
 
 std::optional<std::string> need_workloads() {
   if (!g_supported) return "MAP_NOZERO not supported by this kernel";
+  return std::nullopt;
+}
+
+// The workload programs beside this binary. Missing ones fail the case (never
+// skip it): the build puts them there, so their absence is a fault to report.
+bool workloads_present() {
+  bool ok = true;
   for (const char* name : {"nzmmap-test", "smiffy", "ebizzy-nz", "nozero-exec", "libnozero-calloc.so",
                            "nozero-calloc-check"}) {
-    if (access(workload(name).c_str(), X_OK) != 0)
-      return std::string("workload program ") + name + " not found in " + g_bin_dir;
+    ok &= expect(access(workload(name).c_str(), R_OK) == 0,
+                 std::string("workload program ") + name + " not found in " + g_bin_dir + ": " + std::strerror(errno));
   }
-  return std::nullopt;
+  return ok;
 }
 
 // The project's workload programs: smiffy as uid 1001 must find no non-zero
 // page while uid 1000 runs nzmmap-test -N and ebizzy-nz -N.
 bool test_workloads_keep_owners_apart() {
+  if (!workloads_present()) return false;
   Counters start = Counters::now();
   Child nzmmap = spawn({kDonorUid, false, workload("nzmmap-test")},
                        {"-N", "-p", "512", "-i", "1000000", "--sleep-ms", "0"});
@@ -867,6 +875,7 @@ bool test_workloads_keep_owners_apart() {
 // the loader, thread stacks and descriptors. These are the runs that crashed in
 // malloc, segfaulted in libc or hung while the opt-in also covered mmap().
 bool test_unmodified_programs() {
+  if (!workloads_present()) return false;
   bool ok = true;
   const std::vector<std::string> fill = loop_args(2048, 2, 0x41);
   // A dynamically linked program (this one is static, and LD_PRELOAD needs the
@@ -984,27 +993,33 @@ bool test_thp_reuse() {
   return ok;
 }
 
-// A private tmpfs at /tmp for the setuid copy: the host root may be read-only
-// or mounted nosuid.
+// A private tmpfs for the setuid copy, because the host root may be read-only or
+// mounted nosuid. It gets a directory of its own: a tmpfs over /tmp would hide a
+// build tree under /tmp, and with it the workload programs.
 bool prepare_setuid_copy(std::string& error) {
-  if (unshare(CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
-      mount("nozero-test", "/tmp", "tmpfs", 0, "mode=0755") != 0) {
-    error = std::string("cannot mount a private tmpfs on /tmp: ") + std::strerror(errno);
+  const std::string dir = "/tmp/nozero-kselftest." + std::to_string(getpid());
+  if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    error = "cannot create " + dir + ": " + std::strerror(errno);
     return false;
   }
+  if (unshare(CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+      mount("nozero-test", dir.c_str(), "tmpfs", 0, "mode=0755") != 0) {
+    error = "cannot mount a private tmpfs on " + dir + ": " + std::strerror(errno);
+    return false;
+  }
+  g_self = dir + "/nozero-kselftest";
+  g_suid_copy = dir + "/nozero-kselftest-suid";
   std::error_code ec;
-  std::filesystem::copy_file("/proc/self/exe", "/tmp/nozero-kselftest", ec);
+  std::filesystem::copy_file("/proc/self/exe", g_self, ec);
   if (ec) {
     error = "cannot copy /proc/self/exe: " + ec.message();
     return false;
   }
-  std::filesystem::copy_file("/proc/self/exe", "/tmp/nozero-kselftest-suid", ec);
-  if (ec || chmod("/tmp/nozero-kselftest", 0755) != 0 || chmod("/tmp/nozero-kselftest-suid", 04755) != 0) {
+  std::filesystem::copy_file("/proc/self/exe", g_suid_copy, ec);
+  if (ec || chmod(g_self.c_str(), 0755) != 0 || chmod(g_suid_copy.c_str(), 04755) != 0) {
     error = "cannot prepare the setuid copy";
     return false;
   }
-  g_self = "/tmp/nozero-kselftest";
-  g_suid_copy = "/tmp/nozero-kselftest-suid";
   return true;
 }
 

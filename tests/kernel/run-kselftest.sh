@@ -62,3 +62,14 @@ if [ "$variant" = unpatched ] && ! grep -q 'MAP_NOZERO not supported' "$log"; th
 	echo "the unpatched kernel reports MAP_NOZERO support: the --no-patches build applied the series" >&2
 	exit 1
 fi
+
+# On the patched kernel only the unpatched-kernel case may skip: any other skip
+# means a case did not run (no THP, a missing program) and proved nothing.
+if [ "$variant" = patched ]; then
+	skipped=$(grep -E '^ok [0-9]+ .* # SKIP' "$log" | grep -v '# SKIP the kernel has the MAP_NOZERO series' || true)
+	if [ -n "$skipped" ]; then
+		echo "cases skipped on the patched kernel:" >&2
+		echo "$skipped" >&2
+		exit 1
+	fi
+fi
