@@ -364,26 +364,37 @@ TEST_F(SuiteRunnerTest, StatisticsReadTheRunnersResults) {
   EXPECT_TRUE(records_checked);
 }
 
+// Guest results with one nozero run of fixed-work workload "w" (9 s).
+nlohmann::json fixed_work_guest(const nlohmann::json& leak_check, const nlohmann::json& vmstat_delta) {
+  return {{"context", {{"headline_metrics", {{"w", "wall_s"}}}}},
+          {"runs",
+           {{{"workload", "w"},
+             {"arm", "nozero"},
+             {"status", "ok"},
+             {"warmup", false},
+             {"metrics", {{"wall_s", {{"value", 9.0}, {"unit", "s"}}}}},
+             {"leak_check", leak_check},
+             {"vmstat_delta", vmstat_delta}}}}};
+}
+
+// Host results with one baseline run of "w" (3 s, 1 s of CPU) and the clear benchmarks.
+nlohmann::json fixed_work_host(const nlohmann::json& rusage, const nlohmann::json& perf) {
+  return {{"runs",
+           {{{"workload", "w"},
+             {"arm", "baseline"},
+             {"status", "ok"},
+             {"warmup", false},
+             {"wall_s", 3.0},
+             {"metrics", {{"wall_s", {{"value", 3.0}, {"unit", "s"}}}}},
+             {"rusage", rusage},
+             {"perf", perf}}}},
+          {"benchmarks", clear_benchmarks()}};
+}
+
 TEST(Projection, FixedWorkWorkloadCountsRuns) {
-  nlohmann::json guest = {{"context", {{"headline_metrics", {{"w", "wall_s"}}}}},
-                          {"runs",
-                           {{{"workload", "w"},
-                             {"arm", "nozero"},
-                             {"status", "ok"},
-                             {"warmup", false},
-                             {"metrics", {{"wall_s", {{"value", 9.0}, {"unit", "s"}}}}},
-                             {"leak_check", {{"nozero_faults", 100}, {"own_reused_pages", 100}}},
-                             {"vmstat_delta", {{"nozero_reuse", 1100}, {"nozero_thp_reuse", 2}}}}}}};
-  nlohmann::json host = {{"runs",
-                          {{{"workload", "w"},
-                            {"arm", "baseline"},
-                            {"status", "ok"},
-                            {"warmup", false},
-                            {"wall_s", 3.0},
-                            {"metrics", {{"wall_s", {{"value", 3.0}, {"unit", "s"}}}}},
-                            {"rusage", {{"utime_s", 0.5}, {"stime_s", 0.5}}},
-                            {"perf", {{"clear_page_share", 0.05}}}}}},
-                         {"benchmarks", clear_benchmarks()}};
+  nlohmann::json guest = fixed_work_guest({{"nozero_faults", 100}, {"own_reused_pages", 100}},
+                                          {{"nozero_reuse", 1100}, {"nozero_thp_reuse", 2}});
+  nlohmann::json host = fixed_work_host({{"utime_s", 0.5}, {"stime_s", 0.5}}, {{"clear_page_share", 0.05}});
   nlohmann::json projection = make_projection(guest, host);
   ASSERT_TRUE(projection["available"].get<bool>()) << projection.dump(2);
   EXPECT_EQ(projection["kind"], "estimate");
@@ -404,24 +415,9 @@ TEST(Projection, FixedWorkWorkloadCountsRuns) {
 // A workload that faults less per unit of work on the host than in the guest
 // cannot avoid more clears than the host's own faults.
 TEST(Projection, HostFaultsBoundClearsAvoided) {
-  nlohmann::json guest = {{"context", {{"headline_metrics", {{"w", "wall_s"}}}}},
-                          {"runs",
-                           {{{"workload", "w"},
-                             {"arm", "nozero"},
-                             {"status", "ok"},
-                             {"warmup", false},
-                             {"metrics", {{"wall_s", {{"value", 9.0}, {"unit", "s"}}}}},
-                             {"leak_check", {{"nozero_faults", 0}, {"own_reused_pages", 0}}},
-                             {"vmstat_delta", {{"nozero_reuse", 5000}}}}}}};
-  nlohmann::json host = {{"runs",
-                          {{{"workload", "w"},
-                            {"arm", "baseline"},
-                            {"status", "ok"},
-                            {"warmup", false},
-                            {"wall_s", 3.0},
-                            {"metrics", {{"wall_s", {{"value", 3.0}, {"unit", "s"}}}}},
-                            {"rusage", {{"utime_s", 0.5}, {"stime_s", 0.5}, {"minflt", 1200}}}}}},
-                         {"benchmarks", clear_benchmarks()}};
+  nlohmann::json guest = fixed_work_guest({{"nozero_faults", 0}, {"own_reused_pages", 0}}, {{"nozero_reuse", 5000}});
+  nlohmann::json host =
+      fixed_work_host({{"utime_s", 0.5}, {"stime_s", 0.5}, {"minflt", 1200}}, nlohmann::json::object());
   nlohmann::json projection = make_projection(guest, host);
   const nlohmann::json& entry = projection["workloads"][0];
   EXPECT_DOUBLE_EQ(entry["estimated_clears_avoided_4k"].get<double>(), 1200.0);
