@@ -1,14 +1,14 @@
 // nozero-calloc-check PAGES: fills PAGES pages of heap with data and frees them,
-// so the heap shrinks, then callocs PAGES pages in blocks on a heap that grows
-// again with every call: each block is memory new from brk(), which glibc's
+// so the heap shrinks. Then it callocs PAGES pages in blocks, and the heap grows
+// again with every call. Each block is memory new from brk(), which glibc's
 // calloc() does not clear, and which PR_SET_NOZERO may fill with the pages just
-// freed; then starts threads, whose stacks and descriptors
-// come from fresh mmap() memory that glibc does not clear either. Prints
+// freed. Last, it starts threads, whose stacks and descriptors come from fresh
+// mmap() memory that glibc does not clear either. It prints
 // "calloc nonzero=N dirty_threads=T": the pages calloc() returned that were not
 // zero, and the threads whose zero-initialised data was not zero.
 //
-// nozero-kselftest runs it with PR_SET_NOZERO. It is linked dynamically, unlike nozero-kselftest, so that
-// LD_PRELOAD (the calloc() of libnozero-calloc.so) applies to it.
+// nozero-kselftest runs it with PR_SET_NOZERO. Unlike nozero-kselftest it is
+// linked dynamically, so that LD_PRELOAD (libnozero-calloc.so) applies to it.
 #include <malloc.h>
 
 #include <atomic>

@@ -816,8 +816,8 @@ std::optional<std::string> need_workloads() {
   return std::nullopt;
 }
 
-// The workload programs beside this binary. Missing ones fail the case (never
-// skip it): the build puts them there, so their absence is a fault to report.
+// Checks that the workload programs are beside this binary. A missing one fails
+// the case instead of skipping it, because the build always puts them there.
 bool workloads_present() {
   bool ok = true;
   for (const char* name : {"nzmmap-test", "smiffy", "ebizzy-nz", "nozero-exec", "libnozero-calloc.so",
@@ -882,8 +882,8 @@ bool test_unmodified_programs() {
   // dynamic loader) that callocs 1024 pages and starts threads.
   const std::string checker = workload("nozero-calloc-check");
 
-  // The checker frees a heap full of data, then callocs it back; pinned, so that
-  // the per-CPU lists it freed to are the ones it allocates from.
+  // The checker frees a heap full of data, then callocs it back. It is pinned to
+  // one CPU, so it allocates from the per-CPU lists it freed to.
   SpawnOptions shimmed{kDonorUid, true, checker};
   shimmed.preload = workload("libnozero-calloc.so");
   shimmed.cpu = 0;
@@ -896,8 +896,8 @@ bool test_unmodified_programs() {
   ok &= expect(value(with, "calloc.dirty_threads") == 0, "a thread's zero-initialised data was not zero");
   ok &= expect(delta.reuse > 0, "the heap recycled nothing, so the check proved nothing");
 
-  // Without it, glibc's calloc() hands the recycled data over: why nozero-exec
-  // preloads it.
+  // Without it, glibc's calloc() returns the recycled data. This is why
+  // nozero-exec preloads the library.
   start = Counters::now();
   SpawnOptions plain{kDonorUid, true, checker};
   plain.cpu = 0;

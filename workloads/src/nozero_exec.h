@@ -18,12 +18,12 @@ struct Options {
 // that clears, as glibc's assumes memory new from brk() is zero.
 inline constexpr const char* kCallocLibrary = "libnozero-calloc.so";
 
-// LD_PRELOAD for the command: `library` first, then what `current` (the
-// inherited LD_PRELOAD, or null) already names.
+// Returns the LD_PRELOAD value for the command: `library` first, then what
+// `current` (the inherited LD_PRELOAD, or null) already names.
 std::string preload_value(const std::string& library, const char* current);
 
-// kCallocLibrary next to the running program, or nullopt with `error` set to a
-// message that names the path and the fix.
+// Returns the path of kCallocLibrary next to the running program, or nullopt
+// with `error` set to a message that names the path and the fix.
 std::optional<std::string> calloc_library(std::string& error);
 
 // Exit statuses of the command itself, following env(1) and nice(1).

@@ -33,8 +33,8 @@ void write_smiffy_marker(char* page, std::uint64_t uid, std::uint64_t pid) {
   words[3] = pid;
 }
 
-// True when the page holds a smiffy marker of this user and nothing else after
-// word 0 (which the scan writes).
+// Returns true when the page contains a smiffy marker of this user and nothing
+// else after word 0, which the scan writes.
 bool holds_only_own_users_marker(const char* page, std::size_t page_size, std::uint64_t uid) {
   const auto* words = reinterpret_cast<const std::uint64_t*>(page);
   if (words[1] != kSmiffyMagic || words[2] != uid) return false;

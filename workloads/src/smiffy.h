@@ -83,9 +83,9 @@ void scan_mapping(const SmiffyOptions& options, bool nozero_mapping, std::uint64
 
 // Faults in and checks each page, counting it in `result` and the current
 // iteration's sample; reports non-zero pages to `log` up to options.max_reports.
-// In a MAP_NOZERO mapping a page holding only a smiffy marker of this user is
-// its own reuse; every page scanned there then gets the marker (magic, uid,
-// pid), so a later reuse shows. nzmmap-test's marker is a leak.
+// In a MAP_NOZERO mapping, a page that contains only a smiffy marker of this user
+// counts as its own reuse. Every page scanned there then gets the marker (magic,
+// uid, pid), so a later reuse shows. nzmmap-test's marker counts as a leak.
 void scan_pages(const SmiffyOptions& options, const std::vector<char*>& pages, bool nozero_mapping,
                 std::uint64_t iteration, SmiffyResult& result, std::ostream& log);
 

@@ -86,7 +86,7 @@ void smiffy_marker(char* page, std::uint64_t uid, std::uint64_t pid) {
 // (any smiffy process of it) is the same user's page: counted as smiffy's reuse,
 // not as a leak. Another user's marker, nzmmap-test's marker, or anything beside
 // the marker is a leak.
-TEST(Smiffy, OwnUsersMarkerInNozeroMappingIsOwnReuse) {
+TEST(Smiffy, OwnUsersMarkerIsReuse) {
   std::size_t page_size = nozero::page_size();
   std::vector<std::uint64_t> memory(6 * page_size / 8, 0);
   std::vector<char*> pages = whole_pages(memory.data(), memory.size() * 8, page_size);
@@ -110,8 +110,8 @@ TEST(Smiffy, OwnUsersMarkerInNozeroMappingIsOwnReuse) {
   EXPECT_EQ(result.leaks[1].address, reinterpret_cast<std::uintptr_t>(pages[3]));
   EXPECT_EQ(result.leaks[2].address, reinterpret_cast<std::uintptr_t>(pages[4]));
 
-  // Every page now holds this process's marker, so the next scan sees its reuse;
-  // the page with a stray word beside the marker stays a leak.
+  // Every page now contains this process's marker, so the next scan counts it as
+  // reuse. The page with a stray word beside the marker is still a leak.
   SmiffyResult again;
   scan_pages(options, pages, true, 2, again, log);
   EXPECT_EQ(again.own_reused_pages, pages.size() - 1);

@@ -28,9 +28,9 @@ struct RunSpec {
   std::vector<std::string> argv;
   // Append --json=FILE: the program writes a nozero-bench/workload document.
   bool json_output = false;
-  // Commands run before the measured command, untimed, as the runner's user (root
-  // in the guest, which can read the root-owned cache); the scratch directory is
-  // then handed to the workload user.
+  // Commands run untimed before the measured command, as the runner's user: root
+  // in the guest, because the cache is root-owned. The scratch directory is then
+  // handed to the workload user.
   std::vector<std::vector<std::string>> prepare;
   // A directory the runner creates for the run, owned by the workload user, and
   // removes afterwards. The command runs in it.

@@ -62,10 +62,10 @@ class FunctionProfiler {
   const std::vector<std::string>& missing() const { return missing_; }
 
   // Enables the profiler, which resets its statistics. Enabling and disabling it
-  // patch the call sites of the profiled functions; under TCG a CPU that runs one
-  // of them while another patches it can hit the breakpoint the patching leaves
-  // ("Oops: int3"). So the guest runner enables it once per boot, before any
-  // workload or leak checker runs, and never disables it.
+  // patch the call sites of the profiled functions. Under TCG, a CPU that runs one
+  // of them while another CPU patches it can hit the breakpoint the patching
+  // leaves ("Oops: int3"). So the guest runner enables it once per boot, before
+  // any workload or leak checker runs, and never disables it.
   void start();
   // The per-function sums over every CPU since start(); a run takes the
   // difference of two reads.

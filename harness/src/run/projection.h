@@ -6,10 +6,11 @@
 // the leak checker's own taken out) and large folios (nozero_thp_reuse) were
 // handed over without clearing. A unit is one record for a workload that reports a
 // rate such as records/s, and one run for a workload that does fixed work. The
-// host's baseline runs give the units of work and the CPU time on real hardware,
-// and the host clearing benchmark (rep stosb, which clear_page_erms runs, on a cold
-// buffer) the cost of one 4 KiB and one 2 MiB clear. Then
-//   clears avoided on the host = host units of work * guest clears avoided per unit
+// host's baseline runs give the units of work and the CPU time on real hardware.
+// The host clearing benchmark (rep stosb, which clear_page_erms runs, on a cold
+// buffer) gives the cost of one 4 KiB and one 2 MiB clear. Then
+//   clears avoided on the host = host units of work * guest clears avoided per unit,
+//                                at most the host runs' minor faults
 //   time saved                 = clears avoided * cost of one clear
 // The estimate ignores that a skipped clear also leaves the cache as it was, and
 // counts a folio's clear as 2 MiB whatever the host's THP mode. The host's perf

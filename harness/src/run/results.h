@@ -62,8 +62,8 @@ bool needs_rerun(const nlohmann::json& run_entry);
 inline constexpr double kPagesPerThp = 512;
 
 // The leak checker's own faults in MAP_NOZERO mappings during a run, which the
-// system-wide nozero_* counters include: all of them, and those that got back a
-// page holding smiffy's own marker (its reuse; the rest it had cleared).
+// system-wide nozero_* counters include. own_reused counts those that got back a
+// page with a smiffy marker of its user; the kernel cleared the rest.
 struct LeakCheckerFaults {
   double nozero_faults = 0;
   double own_reused = 0;
@@ -72,11 +72,10 @@ struct LeakCheckerFaults {
 // either count (a leak checker that failed, or an older smiffy).
 std::optional<LeakCheckerFaults> leak_checker_faults(const nlohmann::json& run_entry);
 
-// Pages faulted into MAP_NOZERO mappings in a run by the workload: the share
-// handed over without clearing, (r - s_r + 512 t_r) / (r - s_r + c - (s - s_r) +
-// 512 (t_r + t_c)), where r and c are nozero_reuse and nozero_clear, t_r and t_c
-// nozero_thp_reuse and nozero_thp_clear, s the leak checker's MAP_NOZERO faults
-// and s_r those it reused.
+// The share of the workload's MAP_NOZERO faults that got a page without clearing:
+//   (r - s_r + 512 t_r) / (r - s_r + c - (s - s_r) + 512 (t_r + t_c))
+// r and c are nozero_reuse and nozero_clear, t_r and t_c nozero_thp_reuse and
+// nozero_thp_clear. s is the leak checker's MAP_NOZERO faults, s_r those it reused.
 std::optional<double> reused_rate(const nlohmann::json& run_entry);
 // nozero_thp_reuse / (nozero_thp_reuse + nozero_thp_clear): large folios.
 std::optional<double> thp_reused_rate(const nlohmann::json& run_entry);

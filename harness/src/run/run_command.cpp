@@ -168,7 +168,7 @@ void print_schedule(const run::Schedule& schedule) {
             << (schedule.boots.size() == 1 ? " boot\n" : " boots\n");
 }
 
-// --resume with --dry-run: the recorded runs a resume would run again.
+// Prints the recorded runs that a resume would run again (--resume with --dry-run).
 void print_pending(const std::filesystem::path& directory) {
   nlohmann::ordered_json recorded = run::load_results(directory / run::kResultsFile);
   std::size_t pending = 0;

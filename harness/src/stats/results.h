@@ -22,8 +22,8 @@ enum class Better { higher, lower };
 struct MetricSeries {
   std::string unit;
   Better better = Better::higher;
-  // True for a metric the workload reports itself; false for the diagnostics the
-  // suite runner adds to the run's "metrics" and the ones derived from the run's
+  // True for a metric the workload reports itself. False for the diagnostics that
+  // the suite runner adds to the run's "metrics" or that are derived from its
   // other sections, such as clear_page_hits (see is_derived_metric).
   bool headline = true;
   std::vector<double> values;
